@@ -1,0 +1,88 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace herd::core {
+
+inline constexpr std::string_view k_api_version = "herd.suse.com/v1";
+inline constexpr std::string_view k_kind = "Stack";
+
+struct LabelRequirement {
+  std::string key;
+  std::string op; // In, NotIn, Exists, DoesNotExist
+  std::vector<std::string> values;
+};
+
+struct LabelSelector {
+  std::map<std::string, std::string> match_labels;
+  std::vector<LabelRequirement> match_expressions;
+};
+
+struct StackTargets {
+  bool has_selector = false;
+  LabelSelector selector;
+  std::vector<std::string> cluster_ids;
+  std::string cluster_group;
+};
+
+struct ValuesReference {
+  std::string name;
+  std::string key = "values.yaml";
+};
+
+struct ChartOverride {
+  std::vector<std::string> cluster_ids;
+  bool has_selector = false;
+  LabelSelector selector;
+  nlohmann::json values = nlohmann::json::object();
+};
+
+struct Chart {
+  std::size_t index = 0; // position in spec.charts, for diagnostics paths
+  std::string name;
+  std::string repo;
+  std::string chart; // chart name in the repo (defaults to name)
+  std::string version;
+  std::string namespace_name;
+  std::string release_name;
+  nlohmann::json inline_values = nlohmann::json::object();
+  std::vector<ValuesReference> config_map_refs;
+  std::vector<ValuesReference> secret_refs;
+  std::vector<std::string> depends_on;
+  bool wait = false;
+  std::string timeout; // empty = not set
+  std::vector<ChartOverride> overrides;
+};
+
+// The typed view of a Stack. Built from JSON by stack_from_json, which never fails: fields of the wrong type
+// read as unset (the schema check reports them), so graph and policy rules can still run on broken input.
+struct Stack {
+  std::string name;
+  std::string namespace_name;
+  std::string env = "dev";
+  bool security = false;
+  bool observability = false;
+  bool paused = false;
+  std::string workspace;
+  StackTargets targets;
+  std::vector<Chart> charts;
+};
+
+// Whether `document` is a Stack (apiVersion herd.suse.com/…, kind Stack); other documents in a stream are
+// skipped.
+bool is_stack_document(const nlohmann::json& document);
+
+Stack stack_from_json(const nlohmann::json& document);
+
+// The workspace Herd uses when spec.workspace is unset: fleet-local when the only target is the cluster id
+// `local`, else fleet-default.
+std::string default_workspace(const StackTargets& targets);
+
+std::string chart_path(const Chart& chart);
+
+} // namespace herd::core

@@ -1,0 +1,72 @@
+#include <herd/core/linter.hpp>
+
+#include <herd/core/rule_catalog.hpp>
+#include <herd/core/schema_validator.hpp>
+#include <herd/core/stack.hpp>
+#include <herd/core/stack_rules.hpp>
+#include <herd/schema/embedded.hpp>
+
+#include <algorithm>
+
+namespace herd::core {
+
+using nlohmann::json;
+
+Linter::Linter(Policy policy, std::shared_ptr<SchemaValidator> validator)
+    : m_policy(std::move(policy)), m_validator(std::move(validator)) {}
+
+Result<std::shared_ptr<Linter>> Linter::create(Policy policy) {
+  auto validator = SchemaValidator::create(embedded::stack_schema_json());
+  if (!validator) {
+    return validator.error();
+  }
+  return std::shared_ptr<Linter>(new Linter(std::move(policy), std::move(validator).value()));
+}
+
+void Linter::check_stack(const json& document, DiagnosticSink& sink, MutationResult* mutation, json* effective) {
+  const std::string api_version = document.value("apiVersion", json()).is_string() ? document["apiVersion"].get<std::string>() : "";
+  if (api_version != k_api_version) {
+    sink.error(rules::api_version, "apiVersion",
+               "apiVersion \"" + api_version + "\" is not served; Stacks use " + std::string(k_api_version));
+    return;
+  }
+  json stack = document;
+  MutationResult result = mutate_stack(stack, m_policy);
+  for (const auto& warning : result.warnings) {
+    sink.warning(rules::feature_required, warning.path, warning.message);
+  }
+  m_validator->validate(stack, sink);
+  check_stack_rules(stack_from_json(stack), m_policy, sink);
+  if (mutation != nullptr) {
+    *mutation = std::move(result);
+  }
+  if (effective != nullptr) {
+    *effective = std::move(stack);
+  }
+}
+
+StreamSummary Linter::lint_stream(std::istream& input, std::string_view file, Diagnostics& out) {
+  StreamSummary summary;
+  read_yaml_stream(input, file, [&](YamlDocument& document) {
+    ++summary.documents;
+    out.insert(out.end(), document.diagnostics.begin(), document.diagnostics.end());
+    if (!document.parsed || !is_stack_document(document.value)) {
+      return;
+    }
+    ++summary.stacks;
+    DiagnosticSink sink(out, file, &document.source_map);
+    const std::size_t first = out.size();
+    MutationResult mutation;
+    check_stack(document.value, sink, &mutation);
+    // A finding on a field the user never wrote is about its default: say so.
+    for (std::size_t i = first; i < out.size(); ++i) {
+      Diagnostic& d = out[i];
+      if (std::find(mutation.defaulted.begin(), mutation.defaulted.end(), d.path) != mutation.defaulted.end()) {
+        d.message += " (not set in the Stack: this is its default)";
+      }
+    }
+  });
+  return summary;
+}
+
+} // namespace herd::core

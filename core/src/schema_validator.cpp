@@ -1,0 +1,410 @@
+#include <herd/core/schema_validator.hpp>
+
+#include <herd/core/json_path.hpp>
+#include <herd/core/rule_catalog.hpp>
+#include <herd/core/suggestion.hpp>
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace herd::core {
+
+namespace {
+
+using nlohmann::json;
+
+const json* resolve_ref(const json& root, const json* schema) {
+  // Only local refs (#/definitions/x) are used by Herd's schemas; a bounded loop guards against ref cycles.
+  for (int hops = 0; schema != nullptr && schema->is_object() && schema->contains("$ref") && hops < 16; ++hops) {
+    const auto& ref = (*schema)["$ref"];
+    if (!ref.is_string() || ref.get_ref<const std::string&>().rfind("#/", 0) != 0) {
+      return schema;
+    }
+    try {
+      schema = &root.at(json::json_pointer(ref.get<std::string>().substr(1)));
+    } catch (const json::exception&) {
+      return nullptr;
+    }
+  }
+  return schema;
+}
+
+const json* child_schema(const json& root, const json* schema, const PathSegment& segment) {
+  schema = resolve_ref(root, schema);
+  if (schema == nullptr || !schema->is_object()) {
+    return nullptr;
+  }
+  if (const auto* key = std::get_if<std::string>(&segment)) {
+    if (auto props = schema->find("properties"); props != schema->end() && props->contains(*key)) {
+      return resolve_ref(root, &(*props)[*key]);
+    }
+    if (auto extra = schema->find("additionalProperties"); extra != schema->end() && extra->is_object()) {
+      return resolve_ref(root, &*extra);
+    }
+    return nullptr;
+  }
+  if (auto items = schema->find("items"); items != schema->end() && items->is_object()) {
+    return resolve_ref(root, &*items);
+  }
+  return nullptr;
+}
+
+std::string type_name(const json& value) {
+  switch (value.type()) {
+  case json::value_t::null:
+    return "null";
+  case json::value_t::boolean:
+    return "a boolean";
+  case json::value_t::number_integer:
+  case json::value_t::number_unsigned:
+    return "an integer";
+  case json::value_t::number_float:
+    return "a number";
+  case json::value_t::string:
+    return "a string";
+  case json::value_t::array:
+    return "a list";
+  case json::value_t::object:
+    return "a mapping";
+  default:
+    return "a value";
+  }
+}
+
+std::string expected_type(const json* schema) {
+  if (schema == nullptr || !schema->contains("type")) {
+    return "another type";
+  }
+  const auto& type = (*schema)["type"];
+  auto one = [](const std::string& t) -> std::string {
+    if (t == "object") {
+      return "a mapping";
+    }
+    if (t == "array") {
+      return "a list";
+    }
+    if (t == "integer") {
+      return "an integer";
+    }
+    if (t == "boolean") {
+      return "a boolean";
+    }
+    return "a " + t;
+  };
+  if (type.is_string()) {
+    return one(type.get<std::string>());
+  }
+  std::string out;
+  for (const auto& t : type) {
+    out += (out.empty() ? "" : " or ") + one(t.get<std::string>());
+  }
+  return out;
+}
+
+std::string last_key(std::string_view path) {
+  const auto segments = split_path(path);
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    if (const auto* key = std::get_if<std::string>(&*it)) {
+      return *key;
+    }
+  }
+  return {};
+}
+
+bool is_chart_field(std::string_view path, std::string_view field) {
+  const auto segments = split_path(path);
+  return segments.size() == 4 && std::get_if<std::string>(&segments[0]) != nullptr &&
+         std::get<std::string>(segments[0]) == "spec" && std::get_if<std::string>(&segments[1]) != nullptr &&
+         std::get<std::string>(segments[1]) == "charts" && std::get_if<std::string>(&segments[3]) != nullptr &&
+         std::get<std::string>(segments[3]) == field;
+}
+
+std::string quoted(const json& value) {
+  if (value.is_string()) {
+    std::string s = value.get<std::string>();
+    if (s.size() > 80) {
+      s = s.substr(0, 77) + "...";
+    }
+    return "\"" + s + "\"";
+  }
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string pattern_explanation(std::string_view field) {
+  if (field == "repo") {
+    return "must be an https://, oci:// or http:// URL";
+  }
+  if (field == "chart") {
+    return "must be a chart name (letters, digits, '-', '_', '.', '/')";
+  }
+  if (field == "releaseName" || field == "name") {
+    return "must be a lower-case DNS name: letters a-z, digits and '-', starting and ending with a letter or digit";
+  }
+  return "must be a lower-case DNS-1123 label: letters a-z, digits and '-', starting and ending with a letter or digit";
+}
+
+// valijson's error context (<root> [spec] [charts] [1] [name]) as a path (spec.charts[1].name) and the value
+// there; a bracketed part is an index where the value is a list.
+std::pair<std::string, const json*> locate_context(const json& document, const std::vector<std::string>& context) {
+  std::string path;
+  const json* value = &document;
+  for (std::size_t i = 1; i < context.size(); ++i) {
+    const std::string& part = context[i];
+    const std::string name = part.size() >= 2 ? part.substr(1, part.size() - 2) : part;
+    if (value != nullptr && value->is_array()) {
+      std::size_t index = 0;
+      for (char c : name) {
+        index = index * 10 + static_cast<std::size_t>(c - '0');
+      }
+      append_index(path, index);
+      value = index < value->size() ? &(*value)[index] : nullptr;
+    } else {
+      append_key(path, name);
+      value = (value != nullptr && value->is_object() && value->contains(name)) ? &(*value)[name] : nullptr;
+    }
+  }
+  return {path, value};
+}
+
+} // namespace
+
+const json* subschema_at(const json& schema, std::string_view path) {
+  const json* current = resolve_ref(schema, &schema);
+  for (const auto& segment : split_path(path)) {
+    current = child_schema(schema, current, segment);
+    if (current == nullptr) {
+      return nullptr;
+    }
+  }
+  return current;
+}
+
+struct SchemaValidator::Impl {
+  json schema_json;
+  valijson::Schema compiled;
+  valijson::Validator validator;
+
+  // Strings longer than their maxLength are reported here and hidden from valijson, whose pattern check
+  // (std::regex, recursive) overflows the stack on very long strings.
+  bool clip_long_strings(const json& document, json& clipped, std::set<std::string>& clipped_paths,
+                         DiagnosticSink& sink) {
+    struct Item {
+      const json* value;
+      const json* schema;
+      std::string path;
+    };
+    bool copied = false;
+    std::vector<Item> stack{{&document, resolve_ref(schema_json, &schema_json), {}}};
+    while (!stack.empty()) {
+      Item item = std::move(stack.back());
+      stack.pop_back();
+      if (item.schema == nullptr) {
+        continue;
+      }
+      if (item.value->is_string()) {
+        const auto max = item.schema->find("maxLength");
+        if (item.schema->contains("pattern") && max != item.schema->end() && max->is_number_unsigned() &&
+            item.value->get_ref<const std::string&>().size() > max->get<std::size_t>()) {
+          if (!copied) {
+            clipped = document;
+            copied = true;
+          }
+          clipped.at(json::json_pointer(to_json_pointer(item.path))) = "";
+          sink.error(item.path.find("releaseName") != std::string::npos ? rules::name_too_long : rules::schema_bounds,
+                     item.path,
+                     item.path + " is " + std::to_string(item.value->get_ref<const std::string&>().size()) +
+                         " characters long; at most " + std::to_string(max->get<std::size_t>()) + " are allowed");
+          clipped_paths.insert(item.path);
+        }
+        continue;
+      }
+      if (item.value->is_object()) {
+        for (const auto& [key, child] : item.value->items()) {
+          stack.push_back({&child, child_schema(schema_json, item.schema, PathSegment(key)), join_path(item.path, key)});
+        }
+      } else if (item.value->is_array()) {
+        for (std::size_t i = 0; i < item.value->size(); ++i) {
+          stack.push_back({&(*item.value)[i], child_schema(schema_json, item.schema, PathSegment(i)),
+                           join_path(item.path, i)});
+        }
+      }
+    }
+    return copied;
+  }
+
+  void report(const json& document, const std::vector<std::string>& context, const std::string& description,
+              DiagnosticSink& sink) {
+    static const std::vector<std::string_view> parent_messages = {
+        "Failed to validate against schema associated with property name",
+        "Failed to validate item #",
+        "Failed to validate against additional properties schema",
+        "Failed to validate against child schema",
+        "Failed to validate against schema associated with pattern",
+    };
+    for (const auto& prefix : parent_messages) {
+      if (description.rfind(prefix, 0) == 0) {
+        return;
+      }
+    }
+    const auto [path, value] = locate_context(document, context);
+    const json* schema = subschema_at(schema_json, path);
+    const std::string subject = path.empty() ? std::string("the document") : path;
+
+    if (description.rfind("Object contains a property that could not be validated", 0) == 0) {
+      const std::size_t open = description.find("constraints: '");
+      std::string key = open == std::string::npos ? std::string() : description.substr(open + 14);
+      if (!key.empty() && key.back() == '.') {
+        key.pop_back();
+      }
+      if (!key.empty() && key.back() == '\'') {
+        key.pop_back();
+      }
+      std::vector<std::string> candidates;
+      if (schema != nullptr && schema->contains("properties")) {
+        for (const auto& [name, unused] : (*schema)["properties"].items()) {
+          candidates.push_back(name);
+        }
+      }
+      std::string message = "unknown field \"" + key + "\"";
+      if (!path.empty()) {
+        message += " in " + path;
+      }
+      message += did_you_mean(key, candidates);
+      if (path.size() >= 6 && path.substr(path.size() - 6) == "values" && candidates.size() == 3) {
+        message += "; Helm values go under values.inline";
+      }
+      sink.error(rules::unknown_field, join_path(path, key), message, true);
+      return;
+    }
+    if (description.rfind("Missing required property '", 0) == 0) {
+      const std::string key = description.substr(27, description.size() - 29);
+      sink.error(rules::schema_required, path,
+                 (path.empty() ? std::string("the document") : path) + " is missing required field \"" + key + "\"");
+      return;
+    }
+    if (description.rfind("Value type not permitted", 0) == 0 && value != nullptr) {
+      std::string message = subject + " must be " + expected_type(schema) + ", not " + type_name(*value);
+      const std::string raw = sink.source_map() != nullptr ? sink.source_map()->raw_scalar(path) : std::string();
+      if (schema != nullptr && schema->value("type", json()) == "string" && !raw.empty() && !value->is_null()) {
+        message += ": YAML reads " + raw + " as " + type_name(*value) + "; quote it (\"" + raw + "\")";
+      }
+      sink.error(rules::schema_type, path, message);
+      return;
+    }
+    if (description.rfind("Failed to match against any enum values", 0) == 0 && value != nullptr) {
+      std::vector<std::string> allowed;
+      std::string list;
+      if (schema != nullptr && schema->contains("enum")) {
+        for (const auto& option : (*schema)["enum"]) {
+          allowed.push_back(option.is_string() ? option.get<std::string>() : option.dump());
+          list += (list.empty() ? "" : ", ") + allowed.back();
+        }
+      }
+      std::string message = subject + " must be one of " + list + ", not " + quoted(*value);
+      if (value->is_string()) {
+        message += did_you_mean(value->get<std::string>(), allowed);
+      }
+      sink.error(rules::schema_enum, path, message);
+      return;
+    }
+    if (description.rfind("Failed to match regex", 0) == 0 && value != nullptr) {
+      if (is_chart_field(path, "version")) {
+        sink.error(rules::version_not_exact, path,
+                   "version " + quoted(*value) +
+                       " is not an exact semver version (Fleet refuses ranges for repository charts); "
+                       "pin one such as \"1.2.3\"");
+      } else if (is_chart_field(path, "timeout")) {
+        sink.error(rules::timeout_not_duration, path,
+                   "timeout " + quoted(*value) + " is not a Go duration (write it like 90s, 15m or 1h30m)");
+      } else {
+        sink.error(rules::schema_pattern, path, subject + " " + quoted(*value) + " " + pattern_explanation(last_key(path)));
+      }
+      return;
+    }
+    if (description.rfind("String should be no more than", 0) == 0 && value != nullptr && value->is_string()) {
+      const auto max = schema != nullptr ? schema->value("maxLength", 0) : 0;
+      const bool release = is_chart_field(path, "releaseName");
+      sink.error(release ? rules::name_too_long : rules::schema_bounds, path,
+                 subject + " " + quoted(*value) + " is " + std::to_string(value->get_ref<const std::string&>().size()) +
+                     " characters long; at most " + std::to_string(max) + " are allowed" +
+                     (release ? " (Helm's limit for release names)" : ""));
+      return;
+    }
+    if (description.rfind("Object should have no fewer than", 0) == 0 && last_key(path) == "targets") {
+      sink.error(rules::schema_required, path, "targets needs at least one of selector, clusterIds or clusterGroup");
+      return;
+    }
+    if (description.rfind("String should be a valid", 0) == 0) {
+      sink.error(rules::schema_pattern, path, subject + " " + description.substr(10));
+      return;
+    }
+    std::string text = description;
+    if (!text.empty()) {
+      text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+    }
+    if (!text.empty() && text.back() == '.') {
+      text.pop_back();
+    }
+    sink.error(rules::schema_bounds, path, subject + ": " + text);
+  }
+};
+
+SchemaValidator::SchemaValidator(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+SchemaValidator::~SchemaValidator() = default;
+
+Result<std::shared_ptr<SchemaValidator>> SchemaValidator::create(std::string_view schema_json) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    impl->schema_json = json::parse(schema_json);
+    valijson::SchemaParser parser;
+    valijson::adapters::NlohmannJsonAdapter adapter(impl->schema_json);
+    parser.populateSchema(adapter, impl->compiled);
+  } catch (const std::exception& e) {
+    return Error{std::string("invalid JSON schema: ") + e.what(), {}};
+  }
+  return std::shared_ptr<SchemaValidator>(new SchemaValidator(std::move(impl)));
+}
+
+const json& SchemaValidator::schema() const { return m_impl->schema_json; }
+
+bool SchemaValidator::validate(const json& document, DiagnosticSink& sink) {
+  json clipped;
+  std::set<std::string> clipped_paths;
+  const bool has_clips = m_impl->clip_long_strings(document, clipped, clipped_paths, sink);
+  const json& target = has_clips ? clipped : document;
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter adapter(target);
+  const bool valid = m_impl->validator.validate(m_impl->compiled, adapter, &results);
+  if (valid) {
+    return !has_clips;
+  }
+  valijson::ValidationResults::Error error;
+  std::set<std::pair<std::string, std::string>> seen;
+  while (results.popError(error)) {
+    std::string key;
+    for (const auto& part : error.context) {
+      key += part;
+    }
+    if (!seen.insert({key, error.description}).second) {
+      continue;
+    }
+    if (has_clips) {
+      // The clipped strings were already reported; ignore what valijson says about their placeholder.
+      if (clipped_paths.count(locate_context(target, error.context).first) != 0) {
+        continue;
+      }
+    }
+    m_impl->report(target, error.context, error.description, sink);
+  }
+  return false;
+}
+
+} // namespace herd::core

@@ -1,0 +1,157 @@
+#include <herd/core/stack.hpp>
+
+#include <herd/core/json_path.hpp>
+
+namespace herd::core {
+
+namespace {
+
+using nlohmann::json;
+
+std::string string_at(const json& object, const char* key, std::string fallback = {}) {
+  if (!object.is_object()) {
+    return fallback;
+  }
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+bool bool_at(const json& object, const char* key, bool fallback = false) {
+  if (!object.is_object()) {
+    return fallback;
+  }
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+const json& member(const json& object, const char* key) {
+  static const json null_value;
+  if (!object.is_object()) {
+    return null_value;
+  }
+  const auto it = object.find(key);
+  return it == object.end() ? null_value : *it;
+}
+
+std::vector<std::string> strings(const json& list) {
+  std::vector<std::string> out;
+  if (list.is_array()) {
+    for (const auto& item : list) {
+      if (item.is_string()) {
+        out.push_back(item.get<std::string>());
+      }
+    }
+  }
+  return out;
+}
+
+LabelSelector selector_from(const json& object) {
+  LabelSelector selector;
+  const json& labels = member(object, "matchLabels");
+  if (labels.is_object()) {
+    for (const auto& [key, value] : labels.items()) {
+      if (value.is_string()) {
+        selector.match_labels[key] = value.get<std::string>();
+      }
+    }
+  }
+  const json& expressions = member(object, "matchExpressions");
+  if (expressions.is_array()) {
+    for (const auto& item : expressions) {
+      selector.match_expressions.push_back(
+          {string_at(item, "key"), string_at(item, "operator"), strings(member(item, "values"))});
+    }
+  }
+  return selector;
+}
+
+std::vector<ValuesReference> references(const json& list) {
+  std::vector<ValuesReference> out;
+  if (list.is_array()) {
+    for (const auto& item : list) {
+      out.push_back({string_at(item, "name"), string_at(item, "key", "values.yaml")});
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+bool is_stack_document(const json& document) {
+  return document.is_object() && string_at(document, "kind") == k_kind &&
+         string_at(document, "apiVersion").rfind("herd.suse.com/", 0) == 0;
+}
+
+std::string default_workspace(const StackTargets& targets) {
+  if (!targets.has_selector && targets.cluster_group.empty() && targets.cluster_ids.size() == 1 &&
+      targets.cluster_ids[0] == "local") {
+    return "fleet-local";
+  }
+  return "fleet-default";
+}
+
+std::string chart_path(const Chart& chart) { return join_path("spec.charts", chart.index); }
+
+Stack stack_from_json(const json& document) {
+  Stack stack;
+  const json& metadata = member(document, "metadata");
+  stack.name = string_at(metadata, "name");
+  stack.namespace_name = string_at(metadata, "namespace");
+  const json& spec = member(document, "spec");
+  stack.env = string_at(spec, "env", "dev");
+  stack.security = string_at(spec, "security") == "enabled";
+  stack.observability = string_at(spec, "observability") == "enabled";
+  stack.paused = bool_at(spec, "paused");
+  const json& targets = member(spec, "targets");
+  if (const json& selector = member(targets, "selector"); selector.is_object()) {
+    stack.targets.has_selector = true;
+    stack.targets.selector = selector_from(selector);
+  }
+  stack.targets.cluster_ids = strings(member(targets, "clusterIds"));
+  stack.targets.cluster_group = string_at(targets, "clusterGroup");
+  stack.workspace = string_at(spec, "workspace", default_workspace(stack.targets));
+
+  const json& charts = member(spec, "charts");
+  if (charts.is_array()) {
+    stack.charts.reserve(charts.size());
+    for (std::size_t i = 0; i < charts.size(); ++i) {
+      const json& item = charts[i];
+      Chart chart;
+      chart.index = i;
+      chart.name = string_at(item, "name");
+      chart.repo = string_at(item, "repo");
+      chart.chart = string_at(item, "chart", chart.name);
+      chart.version = string_at(item, "version");
+      chart.namespace_name = string_at(item, "namespace", chart.name);
+      chart.release_name = string_at(item, "releaseName", chart.name);
+      const json& values = member(item, "values");
+      if (const json& inline_values = member(values, "inline"); inline_values.is_object()) {
+        chart.inline_values = inline_values;
+      }
+      chart.config_map_refs = references(member(values, "configMapRefs"));
+      chart.secret_refs = references(member(values, "secretRefs"));
+      chart.depends_on = strings(member(item, "dependsOn"));
+      chart.wait = bool_at(item, "wait");
+      chart.timeout = string_at(item, "timeout");
+      const json& overrides = member(item, "overrides");
+      if (overrides.is_array()) {
+        for (const auto& entry : overrides) {
+          ChartOverride override_entry;
+          override_entry.cluster_ids = strings(member(entry, "clusterIds"));
+          if (const json& selector = member(entry, "selector"); selector.is_object()) {
+            override_entry.has_selector = true;
+            override_entry.selector = selector_from(selector);
+          }
+          if (const json& inline_values = member(member(entry, "values"), "inline"); inline_values.is_object()) {
+            override_entry.values = inline_values;
+          }
+          chart.overrides.push_back(std::move(override_entry));
+        }
+      }
+      stack.charts.push_back(std::move(chart));
+    }
+  }
+  return stack;
+}
+
+} // namespace herd::core

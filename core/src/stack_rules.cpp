@@ -1,0 +1,177 @@
+#include <herd/core/stack_rules.hpp>
+
+#include <herd/core/dependency_graph.hpp>
+#include <herd/core/json_path.hpp>
+#include <herd/core/rule_catalog.hpp>
+#include <herd/core/suggestion.hpp>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace herd::core {
+
+namespace {
+
+constexpr std::size_t k_cycle_names_shown = 20;
+
+void check_names(const Stack& stack, DiagnosticSink& sink) {
+  std::unordered_map<std::string, std::size_t> first;
+  first.reserve(stack.charts.size());
+  for (const Chart& chart : stack.charts) {
+    if (chart.name.empty()) {
+      continue;
+    }
+    const auto [it, inserted] = first.emplace(chart.name, chart.index);
+    if (!inserted) {
+      sink.error(rules::duplicate_chart, chart_path(chart) + ".name",
+                 "chart name \"" + chart.name + "\" is already used by " + join_path("spec.charts", it->second));
+    }
+  }
+}
+
+void check_dependencies(const Stack& stack, const DependencyGraph& graph, DiagnosticSink& sink) {
+  std::vector<std::string> names;
+  for (const Chart& chart : stack.charts) {
+    const std::string path = chart_path(chart) + ".dependsOn";
+    for (std::size_t entry = 0; entry < chart.depends_on.size(); ++entry) {
+      const std::string& dependency = chart.depends_on[entry];
+      if (dependency == chart.name) {
+        sink.error(rules::self_dependency, join_path(path, entry), "chart \"" + chart.name + "\" depends on itself");
+      } else if (graph.find(dependency) == SIZE_MAX) {
+        if (names.empty()) {
+          for (const Chart& other : stack.charts) {
+            names.push_back(other.name);
+          }
+        }
+        sink.error(rules::unknown_dependency, join_path(path, entry),
+                   "chart \"" + chart.name + "\" depends on unknown chart \"" + dependency + "\"" +
+                       did_you_mean(dependency, names));
+      }
+    }
+  }
+  for (const auto& cycle : graph.cycles()) {
+    std::string text;
+    const std::size_t shown = std::min(cycle.size(), k_cycle_names_shown);
+    for (std::size_t i = 0; i < shown; ++i) {
+      text += stack.charts[cycle[i]].name + " -> ";
+    }
+    if (shown < cycle.size()) {
+      text += "... (" + std::to_string(cycle.size() - shown) + " more) -> ";
+    }
+    text += stack.charts[cycle[0]].name;
+    // Point at the first chart's dependsOn entry that closes the loop.
+    const std::size_t next = cycle.size() > 1 ? cycle[1] : cycle[0];
+    std::size_t entry = 0;
+    for (const auto& edge : graph.dependencies(cycle[0])) {
+      if (edge.to == next) {
+        entry = edge.entry;
+      }
+    }
+    sink.error(rules::dependency_cycle, join_path(chart_path(stack.charts[cycle[0]]) + ".dependsOn", entry),
+               "dependency cycle: " + text);
+  }
+}
+
+void check_releases(const Stack& stack, DiagnosticSink& sink) {
+  std::map<std::pair<std::string, std::string>, const Chart*> releases;
+  for (const Chart& chart : stack.charts) {
+    if (chart.release_name.empty()) {
+      continue;
+    }
+    const auto [it, inserted] = releases.emplace(std::pair{chart.namespace_name, chart.release_name}, &chart);
+    if (!inserted) {
+      sink.error(rules::release_collision, chart_path(chart) + ".releaseName",
+                 "charts \"" + it->second->name + "\" and \"" + chart.name + "\" both install release \"" +
+                     chart.release_name + "\" in namespace \"" + chart.namespace_name + "\"");
+    }
+  }
+}
+
+void check_selector(const LabelSelector& selector, const std::string& path, DiagnosticSink& sink) {
+  for (std::size_t i = 0; i < selector.match_expressions.size(); ++i) {
+    const LabelRequirement& requirement = selector.match_expressions[i];
+    const std::string at = join_path(path + ".matchExpressions", i);
+    const bool needs_values = requirement.op == "In" || requirement.op == "NotIn";
+    const bool takes_none = requirement.op == "Exists" || requirement.op == "DoesNotExist";
+    if (needs_values && requirement.values.empty()) {
+      sink.error(rules::selector_requirement, at, "operator " + requirement.op + " needs at least one value");
+    } else if (takes_none && !requirement.values.empty()) {
+      sink.error(rules::selector_requirement, at + ".values",
+                 "operator " + requirement.op + " takes no values");
+    }
+  }
+}
+
+void check_charts(const Stack& stack, DiagnosticSink& sink) {
+  if (stack.targets.has_selector) {
+    check_selector(stack.targets.selector, "spec.targets.selector", sink);
+  }
+  for (const Chart& chart : stack.charts) {
+    if (!chart.timeout.empty() && !chart.wait) {
+      sink.warning(rules::timeout_without_wait, chart_path(chart) + ".timeout",
+                   "timeout has no effect on chart \"" + chart.name + "\" without wait: true");
+    }
+    for (std::size_t i = 0; i < chart.overrides.size(); ++i) {
+      if (chart.overrides[i].has_selector) {
+        check_selector(chart.overrides[i].selector, join_path(chart_path(chart) + ".overrides", i) + ".selector",
+                       sink);
+      }
+    }
+  }
+}
+
+void check_policy(const Stack& stack, const Policy& policy, DiagnosticSink& sink) {
+  const EnvironmentPolicy& environment = policy.environment(stack.env);
+  std::string allowed;
+  for (const auto& scheme : environment.allowed_repo_schemes) {
+    allowed += (allowed.empty() ? "" : ", ") + scheme + "://";
+  }
+  for (const Chart& chart : stack.charts) {
+    const std::size_t colon = chart.repo.find("://");
+    if (colon == std::string::npos) {
+      continue; // the schema reports malformed URLs
+    }
+    const std::string scheme = chart.repo.substr(0, colon);
+    if (std::find(environment.allowed_repo_schemes.begin(), environment.allowed_repo_schemes.end(), scheme) ==
+        environment.allowed_repo_schemes.end()) {
+      sink.error(rules::repo_scheme, chart_path(chart) + ".repo",
+                 "repo \"" + chart.repo + "\" uses " + scheme + "://, which policy \"" + policy.name +
+                     "\" does not allow for env " + stack.env + " (allowed: " + allowed + ")");
+    }
+  }
+  if (stack.charts.size() > environment.max_charts) {
+    sink.error(rules::too_many_charts, "spec.charts",
+               "the Stack has " + std::to_string(stack.charts.size()) + " charts; policy \"" + policy.name +
+                   "\" allows at most " + std::to_string(environment.max_charts) + " for env " + stack.env);
+  }
+  const std::string namespace_name = stack.namespace_name.empty() ? "default" : stack.namespace_name;
+  const TenancyRule* tenancy = policy.tenancy_for(namespace_name);
+  if (tenancy == nullptr) {
+    sink.error(rules::workspace_not_allowed, "metadata.namespace",
+               "policy \"" + policy.name + "\" allows no Stacks in namespace \"" + namespace_name + "\"");
+  } else if (!tenancy->workspaces.empty() &&
+             std::find(tenancy->workspaces.begin(), tenancy->workspaces.end(), stack.workspace) ==
+                 tenancy->workspaces.end()) {
+    std::string list;
+    for (const auto& workspace : tenancy->workspaces) {
+      list += (list.empty() ? "" : ", ") + workspace;
+    }
+    sink.error(rules::workspace_not_allowed, "spec.workspace",
+               "Stacks in namespace \"" + namespace_name + "\" may not use Fleet workspace \"" + stack.workspace +
+                   "\" (policy \"" + policy.name + "\" allows: " + list + ")");
+  }
+}
+
+} // namespace
+
+void check_stack_rules(const Stack& stack, const Policy& policy, DiagnosticSink& sink) {
+  const DependencyGraph graph(stack.charts);
+  check_names(stack, sink);
+  check_dependencies(stack, graph, sink);
+  check_releases(stack, sink);
+  check_charts(stack, sink);
+  check_policy(stack, policy, sink);
+}
+
+} // namespace herd::core
