@@ -23,14 +23,14 @@ Result<std::shared_ptr<Linter>> Linter::create(Policy policy) {
   return std::shared_ptr<Linter>(new Linter(std::move(policy), std::move(validator).value()));
 }
 
-void Linter::check_stack(const json& document, DiagnosticSink& sink, MutationResult* mutation, json* effective) {
+void Linter::check_stack(json document, DiagnosticSink& sink, MutationResult* mutation, json* effective) {
   const std::string api_version = document.value("apiVersion", json()).is_string() ? document["apiVersion"].get<std::string>() : "";
   if (api_version != k_api_version) {
     sink.error(rules::api_version, "apiVersion",
                "apiVersion \"" + api_version + "\" is not served; Stacks use " + std::string(k_api_version));
     return;
   }
-  json stack = document;
+  json& stack = document;
   MutationResult result = mutate_stack(stack, m_policy);
   for (const auto& warning : result.warnings) {
     sink.warning(rules::feature_required, warning.path, warning.message);
@@ -57,7 +57,7 @@ StreamSummary Linter::lint_stream(std::istream& input, std::string_view file, Di
     DiagnosticSink sink(out, file, &document.source_map);
     const std::size_t first = out.size();
     MutationResult mutation;
-    check_stack(document.value, sink, &mutation);
+    check_stack(std::move(document.value), sink, &mutation);
     // A finding on a field the user never wrote is about its default: say so.
     for (std::size_t i = first; i < out.size(); ++i) {
       Diagnostic& d = out[i];

@@ -10,6 +10,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -43,8 +44,10 @@ const json* child_schema(const json& root, const json* schema, const PathSegment
     return nullptr;
   }
   if (const auto* key = std::get_if<std::string>(&segment)) {
-    if (auto props = schema->find("properties"); props != schema->end() && props->contains(*key)) {
-      return resolve_ref(root, &(*props)[*key]);
+    if (auto props = schema->find("properties"); props != schema->end()) {
+      if (auto property = props->find(*key); property != props->end()) {
+        return resolve_ref(root, &*property);
+      }
     }
     if (auto extra = schema->find("additionalProperties"); extra != schema->end() && extra->is_object()) {
       return resolve_ref(root, &*extra);
@@ -192,48 +195,109 @@ struct SchemaValidator::Impl {
   valijson::Schema compiled;
   valijson::Validator validator;
 
+  // Where the schema puts a pattern on a string, and that string's maxLength: only the branches of the schema
+  // that lead to such strings, compiled once so the per-document walk does no schema lookups.
+  struct LengthBound {
+    std::size_t max_length = 0; // 0: no patterned string here
+    std::map<std::string, std::unique_ptr<LengthBound>, std::less<>> properties;
+    std::unique_ptr<LengthBound> additional; // additionalProperties schema
+    std::unique_ptr<LengthBound> items;
+  };
+  std::unique_ptr<LengthBound> bounds;
+
+  // Builds the bound tree of `schema`; nullptr when nothing below it is a patterned string. The schema is
+  // Herd's own (trusted) file; `depth` stops $ref cycles.
+  std::unique_ptr<LengthBound> compile_bounds(const json* schema, int depth) {
+    schema = resolve_ref(schema_json, schema);
+    if (schema == nullptr || !schema->is_object() || depth > 32) {
+      return nullptr;
+    }
+    auto bound = std::make_unique<LengthBound>();
+    bool useful = false;
+    if (schema->contains("pattern") && schema->contains("maxLength") && (*schema)["maxLength"].is_number_unsigned()) {
+      bound->max_length = (*schema)["maxLength"].get<std::size_t>();
+      useful = true;
+    }
+    if (auto props = schema->find("properties"); props != schema->end() && props->is_object()) {
+      for (const auto& [key, child] : props->items()) {
+        if (auto child_bound = compile_bounds(&child, depth + 1)) {
+          bound->properties.emplace(key, std::move(child_bound));
+          useful = true;
+        }
+      }
+    }
+    if (auto extra = schema->find("additionalProperties"); extra != schema->end() && extra->is_object()) {
+      bound->additional = compile_bounds(&*extra, depth + 1);
+      useful = useful || bound->additional != nullptr;
+    }
+    if (auto items = schema->find("items"); items != schema->end() && items->is_object()) {
+      bound->items = compile_bounds(&*items, depth + 1);
+      useful = useful || bound->items != nullptr;
+    }
+    return useful ? std::move(bound) : nullptr;
+  }
+
   // Strings longer than their maxLength are reported here and hidden from valijson, whose pattern check
   // (std::regex, recursive) overflows the stack on very long strings.
   bool clip_long_strings(const json& document, json& clipped, std::set<std::string>& clipped_paths,
                          DiagnosticSink& sink) {
-    struct Item {
+    struct Visit {
       const json* value;
-      const json* schema;
-      std::string path;
+      const LengthBound* bound;
+      std::size_t parent; // index in `visits`, SIZE_MAX for the root
+      PathSegment segment;
     };
+    std::vector<Visit> visits;
+    std::vector<std::size_t> pending;
+    if (bounds == nullptr) {
+      return false;
+    }
+    visits.push_back({&document, bounds.get(), SIZE_MAX, PathSegment(std::size_t{0})});
+    pending.push_back(0);
     bool copied = false;
-    std::vector<Item> stack{{&document, resolve_ref(schema_json, &schema_json), {}}};
-    while (!stack.empty()) {
-      Item item = std::move(stack.back());
-      stack.pop_back();
-      if (item.schema == nullptr) {
-        continue;
-      }
-      if (item.value->is_string()) {
-        const auto max = item.schema->find("maxLength");
-        if (item.schema->contains("pattern") && max != item.schema->end() && max->is_number_unsigned() &&
-            item.value->get_ref<const std::string&>().size() > max->get<std::size_t>()) {
+    while (!pending.empty()) {
+      const std::size_t at = pending.back();
+      pending.pop_back();
+      const json* value = visits[at].value;
+      const LengthBound* bound = visits[at].bound;
+      if (value->is_string()) {
+        const std::size_t length = value->get_ref<const std::string&>().size();
+        if (bound->max_length > 0 && length > bound->max_length) {
+          std::vector<const PathSegment*> segments;
+          for (std::size_t i = at; visits[i].parent != SIZE_MAX; i = visits[i].parent) {
+            segments.push_back(&visits[i].segment);
+          }
+          std::string path;
+          for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+            if (const auto* key = std::get_if<std::string>(*it)) {
+              append_key(path, *key);
+            } else {
+              append_index(path, std::get<std::size_t>(**it));
+            }
+          }
           if (!copied) {
             clipped = document;
             copied = true;
           }
-          clipped.at(json::json_pointer(to_json_pointer(item.path))) = "";
-          sink.error(item.path.find("releaseName") != std::string::npos ? rules::name_too_long : rules::schema_bounds,
-                     item.path,
-                     item.path + " is " + std::to_string(item.value->get_ref<const std::string&>().size()) +
-                         " characters long; at most " + std::to_string(max->get<std::size_t>()) + " are allowed");
-          clipped_paths.insert(item.path);
+          clipped.at(json::json_pointer(to_json_pointer(path))) = "";
+          sink.error(is_chart_field(path, "releaseName") ? rules::name_too_long : rules::schema_bounds, path,
+                     path + " is " + std::to_string(length) + " characters long; at most " +
+                         std::to_string(bound->max_length) + " are allowed");
+          clipped_paths.insert(path);
         }
-        continue;
-      }
-      if (item.value->is_object()) {
-        for (const auto& [key, child] : item.value->items()) {
-          stack.push_back({&child, child_schema(schema_json, item.schema, PathSegment(key)), join_path(item.path, key)});
+      } else if (value->is_object()) {
+        for (const auto& [key, child] : value->items()) {
+          const auto property = bound->properties.find(key);
+          const LengthBound* next = property != bound->properties.end() ? property->second.get() : bound->additional.get();
+          if (next != nullptr) {
+            pending.push_back(visits.size());
+            visits.push_back({&child, next, at, PathSegment(key)});
+          }
         }
-      } else if (item.value->is_array()) {
-        for (std::size_t i = 0; i < item.value->size(); ++i) {
-          stack.push_back({&(*item.value)[i], child_schema(schema_json, item.schema, PathSegment(i)),
-                           join_path(item.path, i)});
+      } else if (value->is_array() && bound->items != nullptr) {
+        for (std::size_t i = 0; i < value->size(); ++i) {
+          pending.push_back(visits.size());
+          visits.push_back({&(*value)[i], bound->items.get(), at, PathSegment(i)});
         }
       }
     }
@@ -285,7 +349,9 @@ struct SchemaValidator::Impl {
       return;
     }
     if (description.rfind("Missing required property '", 0) == 0) {
-      const std::string key = description.substr(27, description.size() - 29);
+      const std::size_t open = description.find('\'');
+      const std::size_t close = description.rfind('\'');
+      const std::string key = close > open + 1 ? description.substr(open + 1, close - open - 1) : std::string();
       sink.error(rules::schema_required, path,
                  (path.empty() ? std::string("the document") : path) + " is missing required field \"" + key + "\"");
       return;
@@ -367,6 +433,7 @@ Result<std::shared_ptr<SchemaValidator>> SchemaValidator::create(std::string_vie
     valijson::SchemaParser parser;
     valijson::adapters::NlohmannJsonAdapter adapter(impl->schema_json);
     parser.populateSchema(adapter, impl->compiled);
+    impl->bounds = impl->compile_bounds(&impl->schema_json, 0);
   } catch (const std::exception& e) {
     return Error{std::string("invalid JSON schema: ") + e.what(), {}};
   }

@@ -129,8 +129,11 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
   mutation.set_default(spec, "observability", "disabled", "spec");
   mutation.set_default(spec, "paused", false, "spec");
   if (spec.contains("targets") && spec["targets"].is_object()) {
-    mutation.set_default(spec, "workspace", default_workspace(stack_from_json(json{{"spec", {{"targets", spec["targets"]}}}}).targets),
-                         "spec");
+    const json& targets = spec["targets"];
+    const json ids = targets.value("clusterIds", json());
+    const bool only_local = !targets.contains("selector") && !targets.contains("clusterGroup") && ids.is_array() &&
+                            ids.size() == 1 && ids[0] == "local";
+    mutation.set_default(spec, "workspace", only_local ? "fleet-local" : "fleet-default", "spec");
   }
 
   if (spec["env"].is_string()) {
@@ -140,9 +143,17 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
       if (!required || (spec[feature].is_string() && spec[feature] == "enabled")) {
         return;
       }
+      const std::string path = std::string("spec.") + feature;
+      // Point at what the user wrote: their `disabled`, or else the env that requires the feature.
+      const auto defaulted = std::find(result.defaulted.begin(), result.defaulted.end(), path);
+      const bool user_set = defaulted == result.defaulted.end();
+      if (!user_set) {
+        result.defaulted.erase(defaulted);
+      }
       spec[feature] = "enabled";
-      result.injected.push_back(std::string("spec.") + feature);
-      result.warnings.push_back({std::string("spec.") + feature, std::string(feature) + " enabled by policy for env " + env});
+      result.injected.push_back(path);
+      result.warnings.push_back({user_set ? path : std::string("spec.env"),
+                                 std::string(feature) + " enabled by policy for env " + env});
       result.changed = true;
     };
     require("security", environment.require_security);

@@ -31,7 +31,7 @@ public:
   // Judges one Stack as the API server will store it: applies defaults and policy injection to a copy, then
   // checks the schema, the graph and the policy. Findings go to `sink`; `mutation` (optional) receives what
   // the mutating webhook would change; `effective` (optional) the mutated Stack.
-  void check_stack(const nlohmann::json& document,
+  void check_stack(nlohmann::json document,
                    DiagnosticSink& sink,
                    MutationResult* mutation = nullptr,
                    nlohmann::json* effective = nullptr);
