@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs Herd's benchmarks on one core and writes bench/RESULTS.md (machine, date, medians, ratios).
+# Usage: bench/run.sh [repetitions]   (needs: the packages of scripts/install-deps.sh, GNU time, jq)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=${1:-7}
+build=build-bench
+if [[ ! -x /usr/bin/time ]] || ! command -v jq >/dev/null; then
+  echo "bench: installing GNU time and jq" >&2
+  apt-get install -y -qq time jq >/dev/null
+fi
+
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHERD_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" --target herd-lint-bench kubectl-herd >/dev/null
+
+json=$(mktemp)
+taskset -c 0 "$build/bin/herd-lint-bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_min_time=2 --benchmark_format=json >"$json"
+
+median() { # benchmark name, field
+  jq -r --arg n "$1_median" --arg f "$2" '.benchmarks[] | select(.name == $n) | .[$f]' "$json"
+}
+floor_rate=$(median BM_EventParserFloor items_per_second)
+lint_rate=$(median BM_LintStream items_per_second)
+node_rate=$(median BM_NodeApiLoadAll items_per_second)
+ratio=$(awk -v f="$floor_rate" -v l="$lint_rate" 'BEGIN { printf "%.2f", f / l }')
+
+# Memory: lint a 2 MB and a 20 MB stream of the fixture; peak RSS must not grow with the stream.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp" "$json"' EXIT
+fixture=examples/rag-inference-platform.yaml
+for i in $(seq 1 1200); do printf -- '---\n'; cat "$fixture"; done >"$tmp/2mb.yaml"
+for i in $(seq 1 10); do cat "$tmp/2mb.yaml"; done >"$tmp/20mb.yaml"
+rss() { /usr/bin/time -f %M "$build/bin/kubectl-herd" lint "$1" 2>&1 >/dev/null | tail -1; }
+rss_small=$(rss "$tmp/2mb.yaml")
+rss_large=$(rss "$tmp/20mb.yaml")
+size_small=$(du -m "$tmp/2mb.yaml" | cut -f1)
+size_large=$(du -m "$tmp/20mb.yaml" | cut -f1)
+lint_large_start=$(date +%s%N)
+taskset -c 0 "$build/bin/kubectl-herd" lint "$tmp/20mb.yaml" >/dev/null 2>&1
+lint_large_ms=$(( ($(date +%s%N) - lint_large_start) / 1000000 ))
+
+# kubectl-herd version cold start: median of 200 runs.
+times=()
+for i in $(seq 1 200); do
+  start=$(date +%s%N)
+  "$build/bin/kubectl-herd" version >/dev/null
+  times+=($(( ($(date +%s%N) - start) / 1000 )))
+done
+version_us=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+
+cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+cat >bench/RESULTS.md <<RESULTS
+# Benchmark results
+
+Written by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC').
+Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; $(uname -sr); g++ $(g++ -dumpfullversion), Release (-O3).
+Benchmarks pinned to one core (\`taskset -c 0\`); medians of ${reps} repetitions.
+
+## Lint throughput (bars: ≥ 6,000 Stacks/s on one core; lint ≤ 1.5× the floor)
+Fixture: \`examples/rag-inference-platform.yaml\` repeated as a 1,000-document stream.
+
+| benchmark | what it does | Stacks/s (median) |
+|---|---|---|
+| BM_EventParserFloor | yaml-cpp event parser, builds nothing (the floor) | $(printf '%.0f' "$floor_rate") |
+| BM_LintStream | full lint: load with positions, defaults + policy, schema, graph, policy rules | $(printf '%.0f' "$lint_rate") |
+| BM_NodeApiLoadAll | \`YAML::LoadAll\` (the Node API Herd avoids), for reference | $(printf '%.0f' "$node_rate") |
+
+Lint cost / floor cost: **${ratio}×**.
+
+## Memory on large streams (bar: flat)
+| stream | size | peak RSS of \`kubectl-herd lint\` |
+|---|---|---|
+| fixture × 1,200 | ${size_small} MB | ${rss_small} KiB |
+| fixture × 12,000 | ${size_large} MB | ${rss_large} KiB |
+
+Linting the ${size_large} MB stream took ${lint_large_ms} ms (one core, whole process).
+
+## Cold start (bar: ≤ 10 ms)
+\`kubectl-herd version\`: median wall time of 200 runs: **${version_us} µs**.
+RESULTS
+cat bench/RESULTS.md
