@@ -455,6 +455,8 @@ bool SchemaValidator::validate(const json& document, DiagnosticSink& sink) {
   }
   valijson::ValidationResults::Error error;
   std::set<std::pair<std::string, std::string>> seen;
+  std::vector<std::pair<std::string, valijson::ValidationResults::Error>> errors;
+  std::set<std::string> mistyped; // a value of the wrong type also fails its enum: report the type only
   while (results.popError(error)) {
     std::string key;
     for (const auto& part : error.context) {
@@ -469,7 +471,16 @@ bool SchemaValidator::validate(const json& document, DiagnosticSink& sink) {
         continue;
       }
     }
-    m_impl->report(target, error.context, error.description, sink);
+    if (error.description.rfind("Value type not permitted", 0) == 0) {
+      mistyped.insert(key);
+    }
+    errors.emplace_back(std::move(key), error);
+  }
+  for (const auto& [key, found] : errors) {
+    if (mistyped.count(key) != 0 && found.description.rfind("Value type not permitted", 0) != 0) {
+      continue;
+    }
+    m_impl->report(target, found.context, found.description, sink);
   }
   return false;
 }

@@ -6,6 +6,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <deque>
@@ -569,11 +570,23 @@ std::string describe_parser_error(const YAML::ParserException& e, std::string_vi
   return "YAML syntax error: " + message;
 }
 
+bool is_document_start(std::string_view line) {
+  return line.substr(0, 3) == "---" && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+bool is_document_end(std::string_view line) {
+  return line.substr(0, 3) == "..." && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+// Whether `text` holds no node: only blank lines, comments and document markers (`---` or `...` with at most a
+// comment after them).
 bool is_blank_or_comment(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const std::size_t end = std::min(text.find('\n', i), text.size());
     std::string_view line = text.substr(i, end - i);
+    if (is_document_start(line) || is_document_end(line)) {
+      line.remove_prefix(3);
+    }
     const std::size_t first = line.find_first_not_of(" \t\r");
     if (first != std::string_view::npos && line[first] != '#') {
       return false;
@@ -581,13 +594,6 @@ bool is_blank_or_comment(std::string_view text) {
     i = end + 1;
   }
   return true;
-}
-
-bool is_document_start(std::string_view line) {
-  return line.substr(0, 3) == "---" && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
-}
-bool is_document_end(std::string_view line) {
-  return line.substr(0, 3) == "..." && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
 }
 
 } // namespace
@@ -646,12 +652,13 @@ void read_yaml_stream(std::istream& input,
     if (!is_blank_or_comment(text)) {
       YamlDocument document = parse_yaml_document(text, file, start_line, limits);
       document.index = index++;
+      // A binary file yields garbage documents after the first: stop at the first NUL. Decided before the
+      // callback, which may move the document's findings away.
+      const bool binary = std::any_of(document.diagnostics.begin(), document.diagnostics.end(),
+                                      [](const Diagnostic& d) { return d.message.rfind("NUL byte", 0) == 0; });
       on_document(document);
-      // A binary file yields garbage documents after the first: stop at the first NUL.
-      for (const auto& d : document.diagnostics) {
-        if (d.message.rfind("NUL byte", 0) == 0) {
-          return false;
-        }
+      if (binary) {
+        return false;
       }
     }
     text.clear();
