@@ -4,7 +4,9 @@
 
 namespace herd::core {
 
-std::string_view to_string(Severity severity) { return severity == Severity::error ? "error" : "warning"; }
+std::string_view to_string(Severity severity) {
+  return severity == Severity::error ? "error" : "warning";
+}
 
 std::string format_diagnostic(const Diagnostic& diagnostic, bool color) {
   std::string out = diagnostic.file.empty() ? std::string("<input>") : diagnostic.file;

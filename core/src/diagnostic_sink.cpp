@@ -2,11 +2,8 @@
 
 namespace herd::core {
 
-void DiagnosticSink::report(Severity severity,
-                            std::string_view rule,
-                            std::string path,
-                            std::string message,
-                            bool at_key) {
+void DiagnosticSink::report(
+    Severity severity, std::string_view rule, std::string path, std::string message, bool at_key) {
   Diagnostic d;
   d.severity = severity;
   d.rule = rule;

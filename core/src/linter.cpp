@@ -1,5 +1,4 @@
 #include <herd/core/linter.hpp>
-
 #include <herd/core/rule_catalog.hpp>
 #include <herd/core/schema_validator.hpp>
 #include <herd/core/stack.hpp>
@@ -7,6 +6,7 @@
 #include <herd/schema/embedded.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace herd::core {
 
@@ -24,7 +24,8 @@ Result<std::shared_ptr<Linter>> Linter::create(Policy policy) {
 }
 
 void Linter::check_stack(json document, DiagnosticSink& sink, MutationResult* mutation, json* effective) {
-  const std::string api_version = document.value("apiVersion", json()).is_string() ? document["apiVersion"].get<std::string>() : "";
+  const std::string api_version =
+      document.value("apiVersion", json()).is_string() ? document["apiVersion"].get<std::string>() : "";
   if (api_version != k_api_version) {
     sink.error(rules::api_version, "apiVersion",
                "apiVersion \"" + api_version + "\" is not served; Stacks use " + std::string(k_api_version));
@@ -32,11 +33,29 @@ void Linter::check_stack(json document, DiagnosticSink& sink, MutationResult* mu
   }
   json& stack = document;
   MutationResult result = mutate_stack(stack, m_policy);
+  Diagnostics findings;
+  DiagnosticSink local(findings, sink.file(), sink.source_map());
   for (const auto& warning : result.warnings) {
-    sink.warning(rules::feature_required, warning.path, warning.message);
+    local.warning(rules::feature_required, warning.path, warning.message);
   }
-  m_validator->validate(stack, sink);
-  check_stack_rules(stack_from_json(stack), m_policy, sink);
+  m_validator->validate(stack, local);
+  check_stack_rules(stack_from_json(stack), m_policy, local);
+  // chart, namespace and releaseName default to the chart's name: when the name itself has a finding, the
+  // same finding on its copies is noise.
+  std::set<std::string> flagged;
+  for (const auto& finding : findings) {
+    flagged.insert(finding.path);
+  }
+  const std::set<std::string> defaulted(result.defaulted.begin(), result.defaulted.end());
+  for (auto& finding : findings) {
+    if (defaulted.count(finding.path) != 0) {
+      const std::size_t dot = finding.path.rfind('.');
+      if (dot != std::string::npos && flagged.count(finding.path.substr(0, dot) + ".name") != 0) {
+        continue;
+      }
+    }
+    sink.add(std::move(finding));
+  }
   if (mutation != nullptr) {
     *mutation = std::move(result);
   }
@@ -61,7 +80,8 @@ StreamSummary Linter::lint_stream(std::istream& input, std::string_view file, Di
     // A finding on a field the user never wrote is about its default: say so.
     for (std::size_t i = first; i < out.size(); ++i) {
       Diagnostic& d = out[i];
-      if (std::find(mutation.defaulted.begin(), mutation.defaulted.end(), d.path) != mutation.defaulted.end()) {
+      if (std::find(mutation.defaulted.begin(), mutation.defaulted.end(), d.path) !=
+          mutation.defaulted.end()) {
         d.message += " (not set in the Stack: this is its default)";
       }
     }

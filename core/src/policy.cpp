@@ -1,6 +1,5 @@
-#include <herd/core/policy.hpp>
-
 #include <herd/core/diagnostic_sink.hpp>
+#include <herd/core/policy.hpp>
 #include <herd/core/schema_validator.hpp>
 #include <herd/core/yaml_loader.hpp>
 #include <herd/schema/embedded.hpp>

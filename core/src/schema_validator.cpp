@@ -1,7 +1,6 @@
-#include <herd/core/schema_validator.hpp>
-
 #include <herd/core/json_path.hpp>
 #include <herd/core/rule_catalog.hpp>
+#include <herd/core/schema_validator.hpp>
 #include <herd/core/suggestion.hpp>
 
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
@@ -24,7 +23,8 @@ using nlohmann::json;
 
 const json* resolve_ref(const json& root, const json* schema) {
   // Only local refs (#/definitions/x) are used by Herd's schemas; a bounded loop guards against ref cycles.
-  for (int hops = 0; schema != nullptr && schema->is_object() && schema->contains("$ref") && hops < 16; ++hops) {
+  for (int hops = 0; schema != nullptr && schema->is_object() && schema->contains("$ref") && hops < 16;
+       ++hops) {
     const auto& ref = (*schema)["$ref"];
     if (!ref.is_string() || ref.get_ref<const std::string&>().rfind("#/", 0) != 0) {
       return schema;
@@ -126,8 +126,8 @@ bool is_chart_field(std::string_view path, std::string_view field) {
   const auto segments = split_path(path);
   return segments.size() == 4 && std::get_if<std::string>(&segments[0]) != nullptr &&
          std::get<std::string>(segments[0]) == "spec" && std::get_if<std::string>(&segments[1]) != nullptr &&
-         std::get<std::string>(segments[1]) == "charts" && std::get_if<std::string>(&segments[3]) != nullptr &&
-         std::get<std::string>(segments[3]) == field;
+         std::get<std::string>(segments[1]) == "charts" &&
+         std::get_if<std::string>(&segments[3]) != nullptr && std::get<std::string>(segments[3]) == field;
 }
 
 std::string quoted(const json& value) {
@@ -141,6 +141,21 @@ std::string quoted(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// `path "value" is N characters long; at most M are allowed`, naming Helm's limit for release names; very
+// long values are not repeated.
+std::string too_long_message(const std::string& path, const std::string& value, std::size_t max) {
+  std::string message = path;
+  if (value.size() <= 80) {
+    message += " \"" + value + "\"";
+  }
+  message += " is " + std::to_string(value.size()) + " characters long; at most " + std::to_string(max) +
+             " are allowed";
+  if (is_chart_field(path, "releaseName")) {
+    message += " (Helm's limit for release names)";
+  }
+  return message;
+}
+
 std::string pattern_explanation(std::string_view field) {
   if (field == "repo") {
     return "must be an https://, oci:// or http:// URL";
@@ -149,14 +164,17 @@ std::string pattern_explanation(std::string_view field) {
     return "must be a chart name (letters, digits, '-', '_', '.', '/')";
   }
   if (field == "releaseName" || field == "name") {
-    return "must be a lower-case DNS name: letters a-z, digits and '-', starting and ending with a letter or digit";
+    return "must be a lower-case DNS name: letters a-z, digits and '-', starting and ending with a letter or "
+           "digit";
   }
-  return "must be a lower-case DNS-1123 label: letters a-z, digits and '-', starting and ending with a letter or digit";
+  return "must be a lower-case DNS-1123 label: letters a-z, digits and '-', starting and ending with a "
+         "letter or digit";
 }
 
 // valijson's error context (<root> [spec] [charts] [1] [name]) as a path (spec.charts[1].name) and the value
 // there; a bracketed part is an index where the value is a list.
-std::pair<std::string, const json*> locate_context(const json& document, const std::vector<std::string>& context) {
+std::pair<std::string, const json*> locate_context(const json& document,
+                                                   const std::vector<std::string>& context) {
   std::string path;
   const json* value = &document;
   for (std::size_t i = 1; i < context.size(); ++i) {
@@ -214,7 +232,8 @@ struct SchemaValidator::Impl {
     }
     auto bound = std::make_unique<LengthBound>();
     bool useful = false;
-    if (schema->contains("pattern") && schema->contains("maxLength") && (*schema)["maxLength"].is_number_unsigned()) {
+    if (schema->contains("pattern") && schema->contains("maxLength") &&
+        (*schema)["maxLength"].is_number_unsigned()) {
       bound->max_length = (*schema)["maxLength"].get<std::size_t>();
       useful = true;
     }
@@ -239,7 +258,9 @@ struct SchemaValidator::Impl {
 
   // Strings longer than their maxLength are reported here and hidden from valijson, whose pattern check
   // (std::regex, recursive) overflows the stack on very long strings.
-  bool clip_long_strings(const json& document, json& clipped, std::set<std::string>& clipped_paths,
+  bool clip_long_strings(const json& document,
+                         json& clipped,
+                         std::set<std::string>& clipped_paths,
                          DiagnosticSink& sink) {
     struct Visit {
       const json* value;
@@ -281,14 +302,14 @@ struct SchemaValidator::Impl {
           }
           clipped.at(json::json_pointer(to_json_pointer(path))) = "";
           sink.error(is_chart_field(path, "releaseName") ? rules::name_too_long : rules::schema_bounds, path,
-                     path + " is " + std::to_string(length) + " characters long; at most " +
-                         std::to_string(bound->max_length) + " are allowed");
+                     too_long_message(path, value->get_ref<const std::string&>(), bound->max_length));
           clipped_paths.insert(path);
         }
       } else if (value->is_object()) {
         for (const auto& [key, child] : value->items()) {
           const auto property = bound->properties.find(key);
-          const LengthBound* next = property != bound->properties.end() ? property->second.get() : bound->additional.get();
+          const LengthBound* next =
+              property != bound->properties.end() ? property->second.get() : bound->additional.get();
           if (next != nullptr) {
             pending.push_back(visits.size());
             visits.push_back({&child, next, at, PathSegment(key)});
@@ -304,7 +325,9 @@ struct SchemaValidator::Impl {
     return copied;
   }
 
-  void report(const json& document, const std::vector<std::string>& context, const std::string& description,
+  void report(const json& document,
+              const std::vector<std::string>& context,
+              const std::string& description,
               DiagnosticSink& sink) {
     static const std::vector<std::string_view> parent_messages = {
         "Failed to validate against schema associated with property name",
@@ -351,16 +374,30 @@ struct SchemaValidator::Impl {
     if (description.rfind("Missing required property '", 0) == 0) {
       const std::size_t open = description.find('\'');
       const std::size_t close = description.rfind('\'');
-      const std::string key = close > open + 1 ? description.substr(open + 1, close - open - 1) : std::string();
+      const std::string key =
+          close > open + 1 ? description.substr(open + 1, close - open - 1) : std::string();
       sink.error(rules::schema_required, path,
-                 (path.empty() ? std::string("the document") : path) + " is missing required field \"" + key + "\"");
+                 (path.empty() ? std::string("the document") : path) + " is missing required field \"" + key +
+                     "\"");
       return;
     }
     if (description.rfind("Value type not permitted", 0) == 0 && value != nullptr) {
       std::string message = subject + " must be " + expected_type(schema) + ", not " + type_name(*value);
-      const std::string raw = sink.source_map() != nullptr ? sink.source_map()->raw_scalar(path) : std::string();
-      if (schema != nullptr && schema->value("type", json()) == "string" && !raw.empty() && !value->is_null()) {
-        message += ": YAML reads " + raw + " as " + type_name(*value) + "; quote it (\"" + raw + "\")";
+      const std::string raw =
+          sink.source_map() != nullptr ? sink.source_map()->raw_scalar(path) : std::string();
+      if (schema != nullptr && schema->value("type", json()) == "string" && !raw.empty() &&
+          !value->is_null()) {
+        message += ": YAML reads " + raw + " as " + type_name(*value);
+        if (schema->contains("enum")) {
+          // Quoting would only trade this error for the enum's: name the values that work.
+          std::string list;
+          for (const auto& option : (*schema)["enum"]) {
+            list += (list.empty() ? "" : ", ") + option.get<std::string>();
+          }
+          message += "; use one of " + list;
+        } else {
+          message += "; quote it (\"" + raw + "\")";
+        }
       }
       sink.error(rules::schema_type, path, message);
       return;
@@ -391,21 +428,22 @@ struct SchemaValidator::Impl {
         sink.error(rules::timeout_not_duration, path,
                    "timeout " + quoted(*value) + " is not a Go duration (write it like 90s, 15m or 1h30m)");
       } else {
-        sink.error(rules::schema_pattern, path, subject + " " + quoted(*value) + " " + pattern_explanation(last_key(path)));
+        sink.error(rules::schema_pattern, path,
+                   subject + " " + quoted(*value) + " " + pattern_explanation(last_key(path)));
       }
       return;
     }
-    if (description.rfind("String should be no more than", 0) == 0 && value != nullptr && value->is_string()) {
+    if (description.rfind("String should be no more than", 0) == 0 && value != nullptr &&
+        value->is_string()) {
       const auto max = schema != nullptr ? schema->value("maxLength", 0) : 0;
       const bool release = is_chart_field(path, "releaseName");
       sink.error(release ? rules::name_too_long : rules::schema_bounds, path,
-                 subject + " " + quoted(*value) + " is " + std::to_string(value->get_ref<const std::string&>().size()) +
-                     " characters long; at most " + std::to_string(max) + " are allowed" +
-                     (release ? " (Helm's limit for release names)" : ""));
+                 too_long_message(path, value->get_ref<const std::string&>(), static_cast<std::size_t>(max)));
       return;
     }
     if (description.rfind("Object should have no fewer than", 0) == 0 && last_key(path) == "targets") {
-      sink.error(rules::schema_required, path, "targets needs at least one of selector, clusterIds or clusterGroup");
+      sink.error(rules::schema_required, path,
+                 "targets needs at least one of selector, clusterIds or clusterGroup");
       return;
     }
     if (description.rfind("String should be a valid", 0) == 0) {
@@ -440,7 +478,9 @@ Result<std::shared_ptr<SchemaValidator>> SchemaValidator::create(std::string_vie
   return std::shared_ptr<SchemaValidator>(new SchemaValidator(std::move(impl)));
 }
 
-const json& SchemaValidator::schema() const { return m_impl->schema_json; }
+const json& SchemaValidator::schema() const {
+  return m_impl->schema_json;
+}
 
 bool SchemaValidator::validate(const json& document, DiagnosticSink& sink) {
   json clipped;

@@ -2,16 +2,16 @@
 
 namespace herd::core {
 
-SourceMap::NodeId SourceMap::add(NodeId parent,
-                                 std::string key,
-                                 SourcePosition key_position,
-                                 SourcePosition value_position) {
+SourceMap::NodeId
+SourceMap::add(NodeId parent, std::string key, SourcePosition key_position, SourcePosition value_position) {
   m_nodes.push_back(Node{std::move(key), {}, key_position, value_position, parent});
   m_indexed = false;
   return static_cast<NodeId>(m_nodes.size() - 1);
 }
 
-void SourceMap::set_raw(NodeId node, std::string raw) { m_nodes[node].raw = std::move(raw); }
+void SourceMap::set_raw(NodeId node, std::string raw) {
+  m_nodes[node].raw = std::move(raw);
+}
 
 void SourceMap::clear() {
   m_nodes.clear();

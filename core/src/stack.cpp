@@ -1,6 +1,5 @@
-#include <herd/core/stack.hpp>
-
 #include <herd/core/json_path.hpp>
+#include <herd/core/stack.hpp>
 
 namespace herd::core {
 
@@ -90,7 +89,9 @@ std::string default_workspace(const StackTargets& targets) {
   return "fleet-default";
 }
 
-std::string chart_path(const Chart& chart) { return join_path("spec.charts", chart.index); }
+std::string chart_path(const Chart& chart) {
+  return join_path("spec.charts", chart.index);
+}
 
 Stack stack_from_json(const json& document) {
   Stack stack;
@@ -142,7 +143,8 @@ Stack stack_from_json(const json& document) {
             override_entry.has_selector = true;
             override_entry.selector = selector_from(selector);
           }
-          if (const json& inline_values = member(member(entry, "values"), "inline"); inline_values.is_object()) {
+          if (const json& inline_values = member(member(entry, "values"), "inline");
+              inline_values.is_object()) {
             override_entry.values = inline_values;
           }
           chart.overrides.push_back(std::move(override_entry));

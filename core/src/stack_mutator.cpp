@@ -1,7 +1,6 @@
-#include <herd/core/stack_mutator.hpp>
-
 #include <herd/core/json_path.hpp>
 #include <herd/core/stack.hpp>
+#include <herd/core/stack_mutator.hpp>
 
 #include <algorithm>
 #include <set>
@@ -27,8 +26,8 @@ public:
     return true;
   }
 
-  // Fills `target` with what `overlay` has and `target` lacks, recording each path set. The overlay comes from
-  // the policy (trusted, depth-capped by the YAML loader), so recursing on it is bounded.
+  // Fills `target` with what `overlay` has and `target` lacks, recording each path set. The overlay comes
+  // from the policy (trusted, depth-capped by the YAML loader), so recursing on it is bounded.
   void fill(json& target, const json& overlay, const std::string& path) {
     for (const auto& [key, value] : overlay.items()) {
       const std::string child = join_path(path, key);
@@ -49,7 +48,8 @@ private:
 std::string expand(std::string text, const std::map<std::string, std::string>& variables) {
   for (const auto& [name, value] : variables) {
     const std::string token = "${" + name + "}";
-    for (std::size_t at = text.find(token); at != std::string::npos; at = text.find(token, at + value.size())) {
+    for (std::size_t at = text.find(token); at != std::string::npos;
+         at = text.find(token, at + value.size())) {
       text.replace(at, token.size(), value);
     }
   }
@@ -77,17 +77,23 @@ json expand_all(const json& value, const std::map<std::string, std::string>& var
   return value;
 }
 
-void apply_feature_values(Mutation& mutation, json& chart, const std::string& chart_path,
-                          const FeaturePolicy& feature, const std::string& stack_name) {
+void apply_feature_values(Mutation& mutation,
+                          json& chart,
+                          const std::string& chart_path,
+                          const FeaturePolicy& feature,
+                          const std::string& stack_name) {
   if (!chart.is_object() || !chart.value("name", json()).is_string()) {
     return;
   }
   const std::string name = chart["name"].get<std::string>();
-  const std::string chart_name = chart.value("chart", json(name)).is_string() ? chart.value("chart", name) : name;
+  const std::string chart_name =
+      chart.value("chart", json(name)).is_string() ? chart.value("chart", name) : name;
   const std::string namespace_name =
       chart.value("namespace", json(name)).is_string() ? chart.value("namespace", name) : name;
-  const std::map<std::string, std::string> variables = {
-      {"stack", stack_name}, {"chart", name}, {"namespace", namespace_name}, {"service", stack_name + "-" + name}};
+  const std::map<std::string, std::string> variables = {{"stack", stack_name},
+                                                        {"chart", name},
+                                                        {"namespace", namespace_name},
+                                                        {"service", stack_name + "-" + name}};
   for (const std::string& key : {std::string("*"), chart_name}) {
     const auto overlay = feature.values.find(key);
     if (overlay == feature.values.end() || !overlay->is_object() || overlay->empty()) {
@@ -106,7 +112,8 @@ void apply_feature_values(Mutation& mutation, json& chart, const std::string& ch
     if (!values["inline"].is_object()) {
       return;
     }
-    mutation.fill(values["inline"], expand_all(*overlay, variables), join_path(chart_path, "values") + ".inline");
+    mutation.fill(values["inline"], expand_all(*overlay, variables),
+                  join_path(chart_path, "values") + ".inline");
   }
 }
 
@@ -119,10 +126,10 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
     return result;
   }
   json& spec = stack["spec"];
-  const std::string stack_name =
-      stack.contains("metadata") && stack["metadata"].is_object() && stack["metadata"].value("name", json()).is_string()
-          ? stack["metadata"]["name"].get<std::string>()
-          : std::string();
+  const std::string stack_name = stack.contains("metadata") && stack["metadata"].is_object() &&
+                                         stack["metadata"].value("name", json()).is_string()
+                                     ? stack["metadata"]["name"].get<std::string>()
+                                     : std::string();
 
   mutation.set_default(spec, "env", "dev", "spec");
   mutation.set_default(spec, "security", "disabled", "spec");
@@ -131,8 +138,8 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
   if (spec.contains("targets") && spec["targets"].is_object()) {
     const json& targets = spec["targets"];
     const json ids = targets.value("clusterIds", json());
-    const bool only_local = !targets.contains("selector") && !targets.contains("clusterGroup") && ids.is_array() &&
-                            ids.size() == 1 && ids[0] == "local";
+    const bool only_local = !targets.contains("selector") && !targets.contains("clusterGroup") &&
+                            ids.is_array() && ids.size() == 1 && ids[0] == "local";
     mutation.set_default(spec, "workspace", only_local ? "fleet-local" : "fleet-default", "spec");
   }
 
@@ -189,7 +196,8 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
             continue;
           }
           for (std::size_t r = 0; r < refs.size(); ++r) {
-            mutation.set_default(refs[r], "key", "values.yaml", join_path(join_path(path + ".values", list), r));
+            mutation.set_default(refs[r], "key", "values.yaml",
+                                 join_path(join_path(path + ".values", list), r));
           }
         }
       }
@@ -211,7 +219,8 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
       json& annotations = metadata["annotations"];
       std::set<std::string> injected;
       if (annotations.contains(k_injected_annotation) && annotations[k_injected_annotation].is_string()) {
-        const json previous = json::parse(annotations[k_injected_annotation].get<std::string>(), nullptr, false);
+        const json previous =
+            json::parse(annotations[k_injected_annotation].get<std::string>(), nullptr, false);
         if (previous.is_array()) {
           for (const auto& item : previous) {
             if (item.is_string()) {
@@ -224,7 +233,8 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
         injected.insert(to_json_pointer(path));
       }
       const std::string policy_value = policy.name + "@sha256:" + policy.sha256;
-      const std::string injected_value = json(std::vector<std::string>(injected.begin(), injected.end())).dump();
+      const std::string injected_value =
+          json(std::vector<std::string>(injected.begin(), injected.end())).dump();
       for (const auto& [key, value] : {std::pair{std::string(k_policy_annotation), policy_value},
                                        std::pair{std::string(k_injected_annotation), injected_value}}) {
         if (annotations.value(key, json()) != value) {

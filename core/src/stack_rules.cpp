@@ -1,8 +1,7 @@
-#include <herd/core/stack_rules.hpp>
-
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/json_path.hpp>
 #include <herd/core/rule_catalog.hpp>
+#include <herd/core/stack_rules.hpp>
 #include <herd/core/suggestion.hpp>
 
 #include <algorithm>
@@ -25,7 +24,8 @@ void check_names(const Stack& stack, DiagnosticSink& sink) {
     const auto [it, inserted] = first.emplace(chart.name, chart.index);
     if (!inserted) {
       sink.error(rules::duplicate_chart, chart_path(chart) + ".name",
-                 "chart name \"" + chart.name + "\" is already used by " + join_path("spec.charts", it->second));
+                 "chart name \"" + chart.name + "\" is already used by " +
+                     join_path("spec.charts", it->second));
     }
   }
 }
@@ -37,7 +37,8 @@ void check_dependencies(const Stack& stack, const DependencyGraph& graph, Diagno
     for (std::size_t entry = 0; entry < chart.depends_on.size(); ++entry) {
       const std::string& dependency = chart.depends_on[entry];
       if (dependency == chart.name) {
-        sink.error(rules::self_dependency, join_path(path, entry), "chart \"" + chart.name + "\" depends on itself");
+        sink.error(rules::self_dependency, join_path(path, entry),
+                   "chart \"" + chart.name + "\" depends on itself");
       } else if (graph.find(dependency) == SIZE_MAX) {
         if (names.empty()) {
           for (const Chart& other : stack.charts) {
@@ -114,8 +115,8 @@ void check_charts(const Stack& stack, DiagnosticSink& sink) {
     }
     for (std::size_t i = 0; i < chart.overrides.size(); ++i) {
       if (chart.overrides[i].has_selector) {
-        check_selector(chart.overrides[i].selector, join_path(chart_path(chart) + ".overrides", i) + ".selector",
-                       sink);
+        check_selector(chart.overrides[i].selector,
+                       join_path(chart_path(chart) + ".overrides", i) + ".selector", sink);
       }
     }
   }
@@ -150,16 +151,15 @@ void check_policy(const Stack& stack, const Policy& policy, DiagnosticSink& sink
   if (tenancy == nullptr) {
     sink.error(rules::workspace_not_allowed, "metadata.namespace",
                "policy \"" + policy.name + "\" allows no Stacks in namespace \"" + namespace_name + "\"");
-  } else if (!tenancy->workspaces.empty() &&
-             std::find(tenancy->workspaces.begin(), tenancy->workspaces.end(), stack.workspace) ==
-                 tenancy->workspaces.end()) {
+  } else if (!tenancy->workspaces.empty() && std::find(tenancy->workspaces.begin(), tenancy->workspaces.end(),
+                                                       stack.workspace) == tenancy->workspaces.end()) {
     std::string list;
     for (const auto& workspace : tenancy->workspaces) {
       list += (list.empty() ? "" : ", ") + workspace;
     }
     sink.error(rules::workspace_not_allowed, "spec.workspace",
-               "Stacks in namespace \"" + namespace_name + "\" may not use Fleet workspace \"" + stack.workspace +
-                   "\" (policy \"" + policy.name + "\" allows: " + list + ")");
+               "Stacks in namespace \"" + namespace_name + "\" may not use Fleet workspace \"" +
+                   stack.workspace + "\" (policy \"" + policy.name + "\" allows: " + list + ")");
   }
 }
 

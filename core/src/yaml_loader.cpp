@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <deque>
 #include <cstdlib>
+#include <deque>
 #include <limits>
 #include <regex>
 #include <set>
@@ -32,7 +32,8 @@ constexpr std::string_view k_rule_duplicate_key = "HERD002";
 class ViewBuffer : public std::streambuf {
 public:
   explicit ViewBuffer(std::string_view text) {
-    char* begin = const_cast<char*>(text.data()); // NOLINT(cppcoreguidelines-pro-type-const-cast): read-only get area
+    char* begin =
+        const_cast<char*>(text.data()); // NOLINT(cppcoreguidelines-pro-type-const-cast): read-only get area
     setg(begin, begin, begin + text.size());
   }
 };
@@ -42,14 +43,16 @@ struct AbortDocument {
   Diagnostic diagnostic;
 };
 
-bool is_null_literal(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+bool is_null_literal(std::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
 
 // YAML 1.1 booleans as go-yaml v2 (and so kubectl and the API server) resolve them.
 int bool_literal(std::string_view s) {
-  static const std::set<std::string_view> truthy = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-                                                    "on", "On", "ON"};
-  static const std::set<std::string_view> falsy = {"n", "N", "no", "No", "NO", "false", "False", "FALSE",
-                                                   "off", "Off", "OFF"};
+  static const std::set<std::string_view> truthy = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                                    "True", "TRUE", "on",  "On",  "ON"};
+  static const std::set<std::string_view> falsy = {"n",     "N",     "no",  "No",  "NO", "false",
+                                                   "False", "FALSE", "off", "Off", "OFF"};
   if (truthy.count(s) != 0) {
     return 1;
   }
@@ -112,8 +115,8 @@ bool resolve_plain_scalar(const std::string& text, json& out) {
   if (!((first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.')) {
     return false;
   }
-  if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf" || text == "-.inf" || text == ".nan" ||
-      text == ".NaN" || text == ".NAN") {
+  if (text == ".inf" || text == ".Inf" || text == ".INF" || text == "+.inf" || text == "-.inf" ||
+      text == ".nan" || text == ".NaN" || text == ".NAN") {
     return false; // JSON has no infinities: the API server rejects them; keep the text
   }
   std::string plain;
@@ -368,7 +371,8 @@ private:
         return slot;
       }
       slot.target = &(*frame.value)[frame.key];
-      slot.source_node = m_document.source_map.add(frame.source_node, frame.key, frame.key_position, position(mark));
+      slot.source_node =
+          m_document.source_map.add(frame.source_node, frame.key, frame.key_position, position(mark));
       return slot;
     }
     if (frame.merge_list) {
@@ -381,7 +385,8 @@ private:
     return slot;
   }
 
-  // Accounts a finished scalar or expanded alias (`nodes` counts what an alias carries) and records its anchor.
+  // Accounts a finished scalar or expanded alias (`nodes` counts what an alias carries) and records its
+  // anchor.
   void finish_leaf(YAML::anchor_t anchor, const json& value, std::size_t nodes) {
     if (!m_stack.empty()) {
       m_stack.back().nodes += nodes;
@@ -486,7 +491,8 @@ private:
   bool m_root_done = false;
 };
 
-// Position of the first byte that is not valid UTF-8 (or a NUL), as {line, column}; {0,0} when the text is clean.
+// Position of the first byte that is not valid UTF-8 (or a NUL), as {line, column}; {0,0} when the text is
+// clean.
 SourcePosition find_bad_encoding(std::string_view text, bool& nul) {
   int line = 1;
   int column = 1;
@@ -532,7 +538,8 @@ SourcePosition find_bad_encoding(std::string_view text, bool& nul) {
       }
       code = (code << 6) | (cc & 0x3F);
     }
-    const bool overlong = (length == 2 && code < 0x80) || (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
+    const bool overlong =
+        (length == 2 && code < 0x80) || (length == 3 && code < 0x800) || (length == 4 && code < 0x10000);
     if (overlong || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
       return {line, column};
     }
@@ -571,14 +578,16 @@ std::string describe_parser_error(const YAML::ParserException& e, std::string_vi
 }
 
 bool is_document_start(std::string_view line) {
-  return line.substr(0, 3) == "---" && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+  return line.substr(0, 3) == "---" &&
+         (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
 }
 bool is_document_end(std::string_view line) {
-  return line.substr(0, 3) == "..." && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+  return line.substr(0, 3) == "..." &&
+         (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
 }
 
-// Whether `text` holds no node: only blank lines, comments and document markers (`---` or `...` with at most a
-// comment after them).
+// Whether `text` holds no node: only blank lines, comments and document markers (`---` or `...` with at most
+// a comment after them).
 bool is_blank_or_comment(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
@@ -598,7 +607,8 @@ bool is_blank_or_comment(std::string_view text) {
 
 } // namespace
 
-YamlDocument parse_yaml_document(std::string_view text, std::string_view file, int first_line, const YamlLimits& limits) {
+YamlDocument
+parse_yaml_document(std::string_view text, std::string_view file, int first_line, const YamlLimits& limits) {
   YamlDocument document;
   document.first_line = first_line;
   auto fail_at = [&](SourcePosition position, std::string message) {
@@ -654,8 +664,9 @@ void read_yaml_stream(std::istream& input,
       document.index = index++;
       // A binary file yields garbage documents after the first: stop at the first NUL. Decided before the
       // callback, which may move the document's findings away.
-      const bool binary = std::any_of(document.diagnostics.begin(), document.diagnostics.end(),
-                                      [](const Diagnostic& d) { return d.message.rfind("NUL byte", 0) == 0; });
+      const bool binary =
+          std::any_of(document.diagnostics.begin(), document.diagnostics.end(),
+                      [](const Diagnostic& d) { return d.message.rfind("NUL byte", 0) == 0; });
       on_document(document);
       if (binary) {
         return false;

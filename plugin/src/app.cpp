@@ -1,9 +1,9 @@
-#include <herd/plugin/app.hpp>
-
 #include "command_context.hpp"
 #include "lint_command.hpp"
 #include "scaffold_command.hpp"
 #include "version_command.hpp"
+
+#include <herd/plugin/app.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -30,8 +30,9 @@ void add_global_options(CLI::App& app, GlobalOptions& global) {
 
 int run(const std::vector<std::string>& args, std::istream& in, std::ostream& out, std::ostream& err) {
   try {
-    CLI::App app("Deploy AI stacks to Rancher-managed clusters through Fleet: write, check and preview Stacks.",
-                 "kubectl herd");
+    CLI::App app(
+        "Deploy AI stacks to Rancher-managed clusters through Fleet: write, check and preview Stacks.",
+        "kubectl herd");
     app.require_subcommand(1);
     app.fallthrough();
     app.footer(R"(Examples:

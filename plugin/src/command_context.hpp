@@ -6,7 +6,8 @@
 
 namespace herd::plugin {
 
-// What a command runs with: its streams (data to `out`, progress and summaries to `err`) and the global flags.
+// What a command runs with: its streams (data to `out`, progress and summaries to `err`) and the global
+// flags.
 struct CommandContext {
   std::istream& in;
   std::ostream& out;

@@ -17,7 +17,8 @@ bool is_manifest(const fs::path& path) {
 
 } // namespace
 
-core::Result<std::vector<InputFile>> expand_inputs(const std::vector<std::string>& arguments, bool recursive) {
+core::Result<std::vector<InputFile>> expand_inputs(const std::vector<std::string>& arguments,
+                                                   bool recursive) {
   std::vector<InputFile> files;
   for (const auto& argument : arguments) {
     if (argument == "-") {

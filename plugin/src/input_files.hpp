@@ -8,7 +8,7 @@
 namespace herd::plugin {
 
 struct InputFile {
-  std::string path; // "-" for standard input
+  std::string path;           // "-" for standard input
   bool explicit_file = false; // named on the command line (not found in a directory)
 };
 

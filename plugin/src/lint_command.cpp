@@ -4,6 +4,7 @@
 #include "lint_report.hpp"
 #include "policy_file.hpp"
 #include "terminal.hpp"
+
 #include <herd/core/linter.hpp>
 #include <herd/core/rule_catalog.hpp>
 #include <herd/plugin/app.hpp>
@@ -16,15 +17,19 @@
 namespace herd::plugin {
 
 void add_lint_command(CLI::App& app, LintOptions& options) {
-  CLI::App* command = app.add_subcommand("lint", "Check Stack files offline: schema, dependencies and policy");
-  command->add_option("inputs", options.inputs, "Files, directories (their *.yaml, *.yml, *.json) or - for stdin")
+  CLI::App* command =
+      app.add_subcommand("lint", "Check Stack files offline: schema, dependencies and policy");
+  command
+      ->add_option("inputs", options.inputs,
+                   "Files, directories (their *.yaml, *.yml, *.json) or - for stdin")
       ->required();
   command->add_option("-o,--output", options.output, "Output format")
       ->check(CLI::IsMember({"text", "json", "sarif", "junit"}))
       ->capture_default_str();
   command->add_flag("--strict", options.strict, "Fail (exit 1) on warnings too");
   command->add_flag("-R,--recursive", options.recursive, "Descend into subdirectories");
-  command->footer(R"(Lint judges each Stack as the API server will store it: it first applies the defaults and the
+  command->footer(
+      R"(Lint judges each Stack as the API server will store it: it first applies the defaults and the
 policy's injection (as the mutating webhook does), then checks it. Findings print as
 file:line:col: severity: message [rule]; rule ids are listed in the README.
 

@@ -60,7 +60,9 @@ std::string xml_escape(std::string_view text) {
   return out;
 }
 
-std::string dump(const json& value) { return value.dump(2, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& value) {
+  return value.dump(2, ' ', false, json::error_handler_t::replace);
+}
 
 } // namespace
 
@@ -73,8 +75,8 @@ std::size_t LintRun::stacks() const {
 }
 
 std::size_t LintRun::count(core::Severity severity) const {
-  return static_cast<std::size_t>(std::count_if(findings.begin(), findings.end(),
-                                                [&](const core::Diagnostic& d) { return d.severity == severity; }));
+  return static_cast<std::size_t>(std::count_if(
+      findings.begin(), findings.end(), [&](const core::Diagnostic& d) { return d.severity == severity; }));
 }
 
 std::string summary_line(const LintRun& run) {
@@ -114,7 +116,8 @@ void write_sarif(const LintRun& run, std::ostream& out) {
                      {"name", rule.id},
                      {"shortDescription", {{"text", rule.summary}}},
                      {"help", {{"text", rule.fix}}},
-                     {"defaultConfiguration", {{"level", rule.severity == core::Severity::error ? "error" : "warning"}}}});
+                     {"defaultConfiguration",
+                      {{"level", rule.severity == core::Severity::error ? "error" : "warning"}}}});
   }
   json results = json::array();
   for (const auto& finding : run.findings) {
@@ -135,16 +138,15 @@ void write_sarif(const LintRun& run, std::ostream& out) {
     }
     results.push_back(std::move(result));
   }
-  const json sarif = {
-      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-      {"version", "2.1.0"},
-      {"runs", json::array({{{"tool",
-                              {{"driver",
-                                {{"name", "kubectl-herd"},
-                                 {"informationUri", "https://github.com/herd-project/herd"},
-                                 {"version", HERD_VERSION},
-                                 {"rules", rules}}}}},
-                             {"results", results}}})}};
+  const json sarif = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+                      {"version", "2.1.0"},
+                      {"runs", json::array({{{"tool",
+                                              {{"driver",
+                                                {{"name", "kubectl-herd"},
+                                                 {"informationUri", "https://github.com/herd-project/herd"},
+                                                 {"version", HERD_VERSION},
+                                                 {"rules", rules}}}}},
+                                             {"results", results}}})}};
   out << dump(sarif) << '\n';
 }
 
@@ -177,8 +179,8 @@ void write_junit(const LintRun& run, std::ostream& out) {
       error_count += d->severity == core::Severity::error ? 1 : 0;
     }
     if (error_count > 0) {
-      out << "      <failure message=\"" << plural(error_count, "error") << "\" type=\"lint\">" << xml_escape(errors)
-          << "</failure>\n";
+      out << "      <failure message=\"" << plural(error_count, "error") << "\" type=\"lint\">"
+          << xml_escape(errors) << "</failure>\n";
     }
     if (!warnings.empty()) {
       out << "      <system-out>" << xml_escape(warnings) << "</system-out>\n";

@@ -1,3 +1,5 @@
 #include <herd/plugin/app.hpp>
 
-int main(int argc, char** argv) { return herd::plugin::run(argc, argv); }
+int main(int argc, char** argv) {
+  return herd::plugin::run(argc, argv);
+}

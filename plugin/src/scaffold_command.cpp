@@ -1,6 +1,7 @@
 #include "scaffold_command.hpp"
 
 #include "policy_file.hpp"
+
 #include <herd/core/linter.hpp>
 #include <herd/plugin/app.hpp>
 
@@ -27,17 +28,34 @@ struct ChartTemplate {
 };
 
 std::vector<ChartTemplate> template_charts(const std::string& name) {
-  const ChartTemplate gpu_operator{"gpu-operator", "https://helm.ngc.nvidia.com/nvidia", "23.9.1", "gpu-operator",
+  const ChartTemplate gpu_operator{"gpu-operator",
+                                   "https://helm.ngc.nvidia.com/nvidia",
+                                   "23.9.1",
+                                   "gpu-operator",
                                    "GPU drivers, container toolkit and device plugin",
                                    "          driver:\n            enabled: true\n          toolkit:\n"
                                    "            enabled: true\n",
-                                   {}, true, "15m"};
-  const ChartTemplate qdrant{"qdrant", "https://qdrant.github.io/qdrant-helm", "0.7.4", "vector-db",
+                                   {},
+                                   true,
+                                   "15m"};
+  const ChartTemplate qdrant{"qdrant",
+                             "https://qdrant.github.io/qdrant-helm",
+                             "0.7.4",
+                             "vector-db",
                              "Vector database for embeddings",
-                             "          persistence:\n            size: 100Gi\n", {"gpu-operator"}, true, ""};
-  const ChartTemplate ollama{"ollama", "https://otwld.github.io/ollama-helm/", "0.59.0", "ollama",
+                             "          persistence:\n            size: 100Gi\n",
+                             {"gpu-operator"},
+                             true,
+                             ""};
+  const ChartTemplate ollama{"ollama",
+                             "https://otwld.github.io/ollama-helm/",
+                             "0.59.0",
+                             "ollama",
                              "LLM inference server",
-                             "          replicaCount: 1\n", {}, false, ""};
+                             "          replicaCount: 1\n",
+                             {},
+                             false,
+                             ""};
   if (name == "rag") {
     ChartTemplate llm = ollama;
     llm.namespace_name = "llm-serving";
@@ -47,15 +65,36 @@ std::vector<ChartTemplate> template_charts(const std::string& name) {
     return {gpu_operator, qdrant, llm};
   }
   if (name == "multi-model") {
-    return {{"kserve", "https://kserve.github.io/charts", "0.11.2", "kserve-system", "Model serving infrastructure",
-             "", {}, true, ""},
+    return {{"kserve",
+             "https://kserve.github.io/charts",
+             "0.11.2",
+             "kserve-system",
+             "Model serving infrastructure",
+             "",
+             {},
+             true,
+             ""},
             gpu_operator,
-            {"mlflow", "https://community-charts.github.io/helm-charts", "0.7.19", "mlflow", "Model registry", "",
-             {"kserve"}, true, ""}};
+            {"mlflow",
+             "https://community-charts.github.io/helm-charts",
+             "0.7.19",
+             "mlflow",
+             "Model registry",
+             "",
+             {"kserve"},
+             true,
+             ""}};
   }
   if (name == "dev") {
-    return {{"jupyterhub", "https://jupyterhub.github.io/helm-chart/", "3.1.0", "jupyter", "Notebooks for AI development",
-             "          singleuser:\n            memory:\n              limit: 8G\n", {}, false, ""},
+    return {{"jupyterhub",
+             "https://jupyterhub.github.io/helm-chart/",
+             "3.1.0",
+             "jupyter",
+             "Notebooks for AI development",
+             "          singleuser:\n            memory:\n              limit: 8G\n",
+             {},
+             false,
+             ""},
             ollama};
   }
   return {ollama};
@@ -103,7 +142,8 @@ void add_scaffold_command(CLI::App& app, ScaffoldOptions& options) {
   command->add_flag("--observability", options.observability, "Enable the observability integration");
   command->add_option("--cluster", options.clusters, "Target a Rancher cluster id (repeatable)");
   command->add_option("--selector", options.selectors, "Target clusters labelled key=value (repeatable)");
-  command->add_option("--chart", options.charts, "Chart as name=repo@version (repeatable; replaces the template's)");
+  command->add_option("--chart", options.charts,
+                      "Chart as name=repo@version (repeatable; replaces the template's)");
   command->add_option("-o,--output", options.output_file, "Write to this file instead of stdout");
   command->add_flag("--force", options.force, "Overwrite the -o file if it exists");
   command->footer(R"(Examples:
@@ -133,15 +173,18 @@ std::string render_scaffold(const ScaffoldOptions& options) {
   const bool observability = options.observability || options.env == "prod";
   std::ostringstream out;
   out << "# Stack " << options.name << ": deployed by Herd to every target cluster through Rancher Fleet.\n"
-      << "# Check it with `kubectl herd lint`, preview it with `kubectl herd plan -f`, then `kubectl apply -f`.\n"
+      << "# Check it with `kubectl herd lint`, preview it with `kubectl herd plan -f`, then `kubectl apply "
+         "-f`.\n"
       << "apiVersion: herd.suse.com/v1\n"
       << "kind: Stack\n"
       << "metadata:\n"
       << "  name: " << quote(options.name) << "\n"
       << "spec:\n"
-      << "  # dev | staging | prod: the policy decides per env which repos are allowed and which features are on.\n"
+      << "  # dev | staging | prod: the policy decides per env which repos are allowed and which features "
+         "are on.\n"
       << "  env: " << options.env << "\n"
-      << "  # NeuVector: workloads are labelled and get one NvSecurityRule each (policy mode from the policy).\n"
+      << "  # NeuVector: workloads are labelled and get one NvSecurityRule each (policy mode from the "
+         "policy).\n"
       << "  security: " << (security ? "enabled" : "disabled") << "\n"
       << "  # ServiceMonitors of the charts that have them, labelled for SUSE Observability.\n"
       << "  observability: " << (observability ? "enabled" : "disabled") << "\n"

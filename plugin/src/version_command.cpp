@@ -6,6 +6,16 @@
 
 #include <ostream>
 
+// The platform the binary was built for, as krew names platforms.
+#if defined(__x86_64__)
+#define HERD_ARCH "amd64"
+#elif defined(__aarch64__)
+#define HERD_ARCH "arm64"
+#else
+#define HERD_ARCH "unknown"
+#endif
+#define HERD_PLATFORM "linux/" HERD_ARCH
+
 namespace herd::plugin {
 
 void add_version_command(CLI::App& app, VersionOptions& options) {
@@ -20,9 +30,9 @@ int version(const VersionOptions& options, const CommandContext& context) {
   // Hand-written JSON: version must start fast (DESIGN §8), so it touches no parser or schema.
   if (options.output == "json") {
     context.out << "{\n  \"version\": \"v" HERD_VERSION "\",\n  \"gitCommit\": \"" HERD_GIT_COMMIT
-                   "\",\n  \"platform\": \"linux/amd64\"\n}\n";
+                   "\",\n  \"platform\": \"" HERD_PLATFORM "\"\n}\n";
   } else {
-    context.out << "kubectl-herd v" HERD_VERSION " (commit " HERD_GIT_COMMIT ", linux/amd64)\n";
+    context.out << "kubectl-herd v" HERD_VERSION " (commit " HERD_GIT_COMMIT ", " HERD_PLATFORM ")\n";
   }
   return k_exit_ok;
 }

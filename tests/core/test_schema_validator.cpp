@@ -165,9 +165,10 @@ TEST(SchemaValidator, UnquotedVersionIsAFloatToQuote) {
 TEST(SchemaValidator, YesWhereAStringBelongsIsABoolean) {
   const Validation result = validate(stack_yaml("", "  env: yes\n"));
 
-  expect_single(result, rules::schema_type, 13, 8,
-                R"(spec.env must be a string, not a boolean: YAML reads yes as a boolean; quote it ("yes"))",
-                "spec.env");
+  expect_single(
+      result, rules::schema_type, 13, 8,
+      R"(spec.env must be a string, not a boolean: YAML reads yes as a boolean; use one of dev, staging, prod)",
+      "spec.env");
 }
 
 TEST(SchemaValidator, QuotedStringWhereABooleanBelongs) {
@@ -270,7 +271,8 @@ TEST(SchemaValidator, ReleaseNameLongerThanHelmAllowsIsTooLong) {
   const Validation result = validate(stack_yaml("      releaseName: " + release + "\n"));
 
   expect_single(result, rules::name_too_long, 13, 20,
-                "spec.charts[0].releaseName is 54 characters long; at most 53 are allowed",
+                "spec.charts[0].releaseName \"" + release +
+                    "\" is 54 characters long; at most 53 are allowed (Helm's limit for release names)",
                 "spec.charts[0].releaseName");
 }
 

@@ -53,7 +53,9 @@ inline CliResult run_shell(const std::string& command) {
   return result;
 }
 
-inline std::string source_path(const std::string& relative) { return std::string(HERD_SOURCE_DIR) + "/" + relative; }
+inline std::string source_path(const std::string& relative) {
+  return std::string(HERD_SOURCE_DIR) + "/" + relative;
+}
 
 // A fresh temporary directory, removed when the object goes away.
 class TempDir {

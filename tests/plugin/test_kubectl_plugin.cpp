@@ -16,7 +16,8 @@ namespace {
 std::string with_plugin_on_path(const std::string& command) {
   const std::string bin = std::filesystem::path(HERD_PLUGIN_BINARY).parent_path().string();
   // A throwaway HOME keeps kubectl from reading a developer's kubeconfig or krew plugins.
-  return "cd " + std::string(HERD_SOURCE_DIR) + " && export HOME=$(mktemp -d) PATH=" + bin + ":$PATH && " + command;
+  return "cd " + std::string(HERD_SOURCE_DIR) + " && export HOME=$(mktemp -d) PATH=" + bin + ":$PATH && " +
+         command;
 }
 
 } // namespace
@@ -35,10 +36,12 @@ TEST(KubectlPlugin, LintsTheBundledExamples) {
 }
 
 TEST(KubectlPlugin, PassesExitCodesThrough) {
-  const auto result = run_shell(with_plugin_on_path("printf 'apiVersion: herd.suse.com/v1\\nkind: Stack\\n' | "
-                                                    "kubectl herd lint -"));
+  const auto result =
+      run_shell(with_plugin_on_path("printf 'apiVersion: herd.suse.com/v1\\nkind: Stack\\n' | "
+                                    "kubectl herd lint -"));
   EXPECT_EQ(result.code, 1);
-  EXPECT_THAT(result.out, HasSubstr("<stdin>:1:1: error: the document is missing required field \"metadata\""));
+  EXPECT_THAT(result.out,
+              HasSubstr("<stdin>:1:1: error: the document is missing required field \"metadata\""));
   EXPECT_EQ(run_shell(with_plugin_on_path("kubectl herd lint --bogus")).code, 2);
 }
 

@@ -75,10 +75,12 @@ TEST(LintCommand, ReportsEveryFindingOfEveryDocumentWithPositions) {
   const std::string file = dir.file("stream.yaml", k_broken_stream);
   const auto result = run_cli({"lint", file});
   EXPECT_EQ(result.code, 1);
-  EXPECT_THAT(result.out, HasSubstr(file + ":11:16: error: spec.charts[0].version must be a string, not a number: "
-                                           "YAML reads 1.10 as a number; quote it (\"1.10\") [HERD010]"));
-  EXPECT_THAT(result.out, HasSubstr(file + ":12:19: error: chart \"app\" depends on unknown chart \"databse\" "
-                                           "(did you mean \"database\"?) [HERD103]"));
+  EXPECT_THAT(result.out,
+              HasSubstr(file + ":11:16: error: spec.charts[0].version must be a string, not a number: "
+                               "YAML reads 1.10 as a number; quote it (\"1.10\") [HERD010]"));
+  EXPECT_THAT(result.out,
+              HasSubstr(file + ":12:19: error: chart \"app\" depends on unknown chart \"databse\" "
+                               "(did you mean \"database\"?) [HERD103]"));
   EXPECT_THAT(result.out, HasSubstr(file + ":27:8: error: spec.env must be one of dev, staging, prod, not "
                                            "\"production\""));
   EXPECT_THAT(result.err, HasSubstr("2 stacks, 3 errors, 0 warnings"));
@@ -156,8 +158,10 @@ spec:
 )";
   const auto relaxed = run_cli({"lint", "-"}, prod);
   EXPECT_EQ(relaxed.code, 0);
-  EXPECT_THAT(relaxed.out, HasSubstr("<stdin>:6:8: warning: security enabled by policy for env prod [HERD202]"));
-  EXPECT_THAT(relaxed.out, HasSubstr("<stdin>:6:8: warning: observability enabled by policy for env prod [HERD202]"));
+  EXPECT_THAT(relaxed.out,
+              HasSubstr("<stdin>:6:8: warning: security enabled by policy for env prod [HERD202]"));
+  EXPECT_THAT(relaxed.out,
+              HasSubstr("<stdin>:6:8: warning: observability enabled by policy for env prod [HERD202]"));
   const auto strict = run_cli({"lint", "--strict", "-"}, prod);
   EXPECT_EQ(strict.code, 1);
 }
@@ -166,10 +170,13 @@ TEST(LintCommand, FileWithoutStackIsAnError) {
   TempDir dir;
   const auto empty = run_cli({"lint", dir.file("empty.yaml", "")});
   EXPECT_EQ(empty.code, 1);
-  EXPECT_THAT(empty.out, HasSubstr("empty.yaml: error: no Stack found: the file holds no YAML documents [HERD003]"));
-  const auto other = run_cli({"lint", dir.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")});
+  EXPECT_THAT(empty.out,
+              HasSubstr("empty.yaml: error: no Stack found: the file holds no YAML documents [HERD003]"));
+  const auto other =
+      run_cli({"lint", dir.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")});
   EXPECT_EQ(other.code, 1);
-  EXPECT_THAT(other.out, HasSubstr("no Stack found: none of its 1 documents has apiVersion herd.suse.com/v1"));
+  EXPECT_THAT(other.out,
+              HasSubstr("no Stack found: none of its 1 documents has apiVersion herd.suse.com/v1"));
 }
 
 TEST(LintCommand, UsageAndToolErrorsExitTwo) {
@@ -225,10 +232,11 @@ spec:
   const auto with_lab = run_cli({"--policy", policy, "lint", "-"}, stack);
   EXPECT_THAT(with_lab.out, Not(HasSubstr("[HERD201]")));
   EXPECT_THAT(with_lab.out, Not(HasSubstr("[HERD202]")));
-  EXPECT_THAT(with_lab.out, HasSubstr("the Stack has 2 charts; policy \"lab\" allows at most 1 for env prod [HERD203]"));
-  const auto broken = run_cli({"--policy", dir.file("broken.yaml", "apiVersion: herd.suse.com/v1\nkind: Nope\n"),
-                               "lint", "-"},
-                              stack);
+  EXPECT_THAT(with_lab.out,
+              HasSubstr("the Stack has 2 charts; policy \"lab\" allows at most 1 for env prod [HERD203]"));
+  const auto broken = run_cli(
+      {"--policy", dir.file("broken.yaml", "apiVersion: herd.suse.com/v1\nkind: Nope\n"), "lint", "-"},
+      stack);
   EXPECT_EQ(broken.code, 2);
   EXPECT_THAT(broken.err, HasSubstr("invalid policy"));
 }

@@ -26,8 +26,9 @@ TEST(Readme, DocumentsEveryRule) {
   const std::string text = readme();
   ASSERT_FALSE(text.empty());
   for (const auto& rule : herd::core::rules::catalog()) {
-    EXPECT_THAT(text, HasSubstr("| " + std::string(rule.id) + " | " + std::string(herd::core::to_string(rule.severity)) +
-                                " | " + std::string(rule.summary) + " | " + std::string(rule.fix) + " |"))
+    EXPECT_THAT(text, HasSubstr("| " + std::string(rule.id) + " | " +
+                                std::string(herd::core::to_string(rule.severity)) + " | " +
+                                std::string(rule.summary) + " | " + std::string(rule.fix) + " |"))
         << rule.id;
   }
 }

@@ -41,9 +41,9 @@ INSTANTIATE_TEST_SUITE_P(AllTemplates,
                          ::testing::Values("minimal", "rag", "multi-model", "dev"));
 
 TEST(ScaffoldCommand, FlagsShapeTheStack) {
-  const auto result = run_cli({"scaffold", "tools", "--cluster", "c-m-abc12345", "--cluster", "local", "--selector",
-                               "gpu=true", "--security", "--chart",
-                               "redis=oci://registry-1.docker.io/bitnamicharts@19.0.1"});
+  const auto result =
+      run_cli({"scaffold", "tools", "--cluster", "c-m-abc12345", "--cluster", "local", "--selector",
+               "gpu=true", "--security", "--chart", "redis=oci://registry-1.docker.io/bitnamicharts@19.0.1"});
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("security: enabled"));
   EXPECT_THAT(result.out, HasSubstr("observability: disabled"));

@@ -23,7 +23,7 @@ const std::filesystem::path k_source_dir = HERD_SOURCE_DIR;
 const std::filesystem::path k_schema_file = k_source_dir / "schema" / "stack.schema.json";
 const std::filesystem::path k_crd_file = k_source_dir / "manifests" / "crds" / "herd.suse.com_stacks.yaml";
 
-std::string read_text(const std::filesystem::path &path) {
+std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
@@ -38,28 +38,28 @@ YAML::Node committed_crd() {
   return YAML::Load(read_text(k_crd_file));
 }
 
-YAML::Node version_of(const YAML::Node &crd) {
+YAML::Node version_of(const YAML::Node& crd) {
   return crd["spec"]["versions"][0];
 }
 
-YAML::Node open_api_schema(const YAML::Node &crd) {
+YAML::Node open_api_schema(const YAML::Node& crd) {
   return version_of(crd)["schema"]["openAPIV3Schema"];
 }
 
-std::string scalar(const YAML::Node &node) {
+std::string scalar(const YAML::Node& node) {
   return node && node.IsScalar() ? node.Scalar() : std::string();
 }
 
-std::vector<std::string> scalars(const YAML::Node &node) {
+std::vector<std::string> scalars(const YAML::Node& node) {
   std::vector<std::string> values;
-  for (const auto &item : node) {
+  for (const auto& item : node) {
     values.push_back(scalar(item));
   }
   return values;
 }
 
 // Where two texts first differ, so a drift failure points at the line to look at.
-std::string first_difference(const std::string &committed, const std::string &generated) {
+std::string first_difference(const std::string& committed, const std::string& generated) {
   std::istringstream left(committed);
   std::istringstream right(generated);
   std::string left_line;
@@ -80,17 +80,17 @@ std::string first_difference(const std::string &committed, const std::string &ge
 // Types a YAML node as go-yaml (which kubectl and the API server read YAML with) does: YAML 1.1 booleans,
 // null and numbers for plain scalars, strings for quoted ones. A string the generator failed to quote reads
 // back as another type here, as it would on the cluster.
-json as_go_yaml_json(const YAML::Node &node) {
+json as_go_yaml_json(const YAML::Node& node) {
   if (node.IsMap()) {
     json object = json::object();
-    for (const auto &entry : node) {
+    for (const auto& entry : node) {
       object[entry.first.Scalar()] = as_go_yaml_json(entry.second);
     }
     return object;
   }
   if (node.IsSequence()) {
     json array = json::array();
-    for (const auto &item : node) {
+    for (const auto& item : node) {
       array.push_back(as_go_yaml_json(item));
     }
     return array;
@@ -98,7 +98,7 @@ json as_go_yaml_json(const YAML::Node &node) {
   if (!node.IsScalar()) {
     return nullptr;
   }
-  const std::string &text = node.Scalar();
+  const std::string& text = node.Scalar();
   if (node.Tag() == "!") {
     return text;
   }
@@ -125,15 +125,15 @@ json as_go_yaml_json(const YAML::Node &node) {
   return text;
 }
 
-bool is_primitive(const YAML::Node &schema) {
+bool is_primitive(const YAML::Node& schema) {
   const auto type = scalar(schema["type"]);
   return !type.empty() && type != "object" && type != "array";
 }
 
 // Checks the rules apiextensions.k8s.io/v1 applies to a structural schema, plus Herd's own: every field under
 // spec has a type and a description (kubectl explain prints it), except the items of primitive lists.
-void expect_structural(const YAML::Node &node,
-                       const std::string &path,
+void expect_structural(const YAML::Node& node,
+                       const std::string& path,
                        bool under_spec,
                        bool explained_by_parent) {
   ASSERT_TRUE(node.IsMap()) << path << ": a schema must be a map";
@@ -154,7 +154,7 @@ void expect_structural(const YAML::Node &node,
     }
   }
   if (const auto properties = node["properties"]) {
-    for (const auto &property : properties) {
+    for (const auto& property : properties) {
       const auto name = property.first.Scalar();
       const auto child = path.empty() ? name : path + "." + name;
       expect_structural(property.second, child, under_spec || child == "spec", false);
@@ -188,7 +188,7 @@ json schema_with_spec(std::string_view spec_properties) {
   return schema;
 }
 
-std::string structural_error(const json &schema) {
+std::string structural_error(const json& schema) {
   const auto result = to_structural_schema(schema);
   return result ? std::string("<no error>") : result.error().message;
 }
@@ -328,7 +328,7 @@ TEST(CrdGenerator, KeysAreTypeDescriptionThenSorted) {
       R"({"name": {"pattern": "^[a-z]+$", "maxLength": 9, "description": "A name.", "type": "string"}})"));
   ASSERT_TRUE(structural) << structural.error().message;
   std::vector<std::string> keys;
-  for (const auto &[key, value] : (*structural)["properties"]["spec"]["properties"]["name"].items()) {
+  for (const auto& [key, value] : (*structural)["properties"]["spec"]["properties"]["name"].items()) {
     keys.push_back(key);
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"type", "description", "maxLength", "pattern"}));

@@ -24,9 +24,9 @@ using core::Result;
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-// Keywords that only annotate the JSON Schema document; a CRD has no place for them. `default` is dropped too:
-// the mutating webhook is the one place defaults are applied, so it can tell what the user wrote from what it
-// set (API-server defaulting would run first and hide that).
+// Keywords that only annotate the JSON Schema document; a CRD has no place for them. `default` is dropped
+// too: the mutating webhook is the one place defaults are applied, so it can tell what the user wrote from
+// what it set (API-server defaulting would run first and hide that).
 constexpr std::array<std::string_view, 8> k_dropped_keywords = {
     "$schema", "$id", "$comment", "title", "definitions", "$defs", "examples", "default"};
 
@@ -34,8 +34,8 @@ constexpr std::array<std::string_view, 8> k_dropped_keywords = {
 // reads, so they are copied unchanged. Anything not listed (oneOf, const, patternProperties, ...) is an error
 // rather than silently lost validation.
 constexpr std::array<std::string_view, 12> k_copied_keywords = {
-    "enum",    "minLength", "maxLength",  "minItems", "maxItems", "minProperties", "maxProperties",
-    "minimum", "maximum",   "multipleOf", "format",   "nullable"};
+    "enum",          "minLength", "maxLength", "minItems",   "maxItems", "minProperties",
+    "maxProperties", "minimum",   "maximum",   "multipleOf", "format",   "nullable"};
 
 // Root fields the API server always sets and validates itself; listing them as required adds nothing but
 // "-required-" noise in `kubectl explain`.
@@ -56,7 +56,7 @@ constexpr std::array<PrinterColumn, 5> k_printer_columns = {{
     {"Age", "date", ".metadata.creationTimestamp"},
 }};
 
-bool contains(const auto &list, std::string_view value) {
+bool contains(const auto& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
@@ -75,19 +75,19 @@ Error error_at(std::string_view path, std::string_view message) {
   return make_error((path.empty() ? std::string("<root>") : std::string(path)) + ": " + std::string(message));
 }
 
-ordered_json to_ordered(const json &value) {
+ordered_json to_ordered(const json& value) {
   // nlohmann::json keeps object keys sorted, so the copy is in a stable order too.
   return ordered_json::parse(value.dump());
 }
 
-bool is_primitive_type(const ordered_json &schema) {
+bool is_primitive_type(const ordered_json& schema) {
   const auto type = schema.find("type");
   return type != schema.end() && *type != "object" && *type != "array";
 }
 
 using Keywords = std::map<std::string, ordered_json, std::less<>>;
 
-bool is_true(const Keywords &keywords, std::string_view key) {
+bool is_true(const Keywords& keywords, std::string_view key) {
   const auto value = keywords.find(key);
   return value != keywords.end() && value->second.is_boolean() && value->second.get<bool>();
 }
@@ -133,25 +133,25 @@ std::optional<std::string> re2_incompatibility(std::string_view pattern) {
 // which a structural schema cannot express.
 class StructuralSchemaBuilder {
 public:
-  explicit StructuralSchemaBuilder(const json &root) : m_root(root) {}
+  explicit StructuralSchemaBuilder(const json& root) : m_root(root) {}
 
   Result<ordered_json> build() { return node(m_root, "", Role::root); }
 
 private:
   enum class Role { root, property, items, map_values };
 
-  Result<ordered_json> node(const json &schema, const std::string &path, Role role);
-  Result<ordered_json> inline_ref(const json &schema, const std::string &path, Role role);
-  Result<ordered_json> properties(const json &value, const std::string &path, Role role);
+  Result<ordered_json> node(const json& schema, const std::string& path, Role role);
+  Result<ordered_json> inline_ref(const json& schema, const std::string& path, Role role);
+  Result<ordered_json> properties(const json& value, const std::string& path, Role role);
 
-  const json &m_root;
+  const json& m_root;
   std::vector<std::string> m_refs_in_progress;
 };
 
 Result<ordered_json>
-StructuralSchemaBuilder::inline_ref(const json &schema, const std::string &path, Role role) {
-  const auto &ref = schema["$ref"];
-  if (!ref.is_string() || !ref.get_ref<const std::string &>().starts_with("#/")) {
+StructuralSchemaBuilder::inline_ref(const json& schema, const std::string& path, Role role) {
+  const auto& ref = schema["$ref"];
+  if (!ref.is_string() || !ref.get_ref<const std::string&>().starts_with("#/")) {
     return error_at(path, "$ref " + ref.dump() + " is not local: only #/... references can be inlined");
   }
   const auto pointer = ref.get<std::string>().substr(1);
@@ -159,10 +159,10 @@ StructuralSchemaBuilder::inline_ref(const json &schema, const std::string &path,
     return error_at(path,
                     "$ref \"#" + pointer + "\" is recursive: a structural schema cannot express recursion");
   }
-  const json *target = nullptr;
+  const json* target = nullptr;
   try {
     target = &m_root.at(json::json_pointer(pointer));
-  } catch (const json::exception &) {
+  } catch (const json::exception&) {
     return error_at(path, "$ref \"#" + pointer + "\" points at nothing in the schema");
   }
   if (!target->is_object()) {
@@ -171,7 +171,7 @@ StructuralSchemaBuilder::inline_ref(const json &schema, const std::string &path,
   // Draft 7 ignores the siblings of a $ref, but a description next to a $ref is how a field documents a
   // shared type in place, so siblings override the target's keywords here.
   json merged = *target;
-  for (const auto &[key, value] : schema.items()) {
+  for (const auto& [key, value] : schema.items()) {
     if (key != "$ref") {
       merged[key] = value;
     }
@@ -183,12 +183,12 @@ StructuralSchemaBuilder::inline_ref(const json &schema, const std::string &path,
 }
 
 Result<ordered_json>
-StructuralSchemaBuilder::properties(const json &value, const std::string &path, Role role) {
+StructuralSchemaBuilder::properties(const json& value, const std::string& path, Role role) {
   if (!value.is_object()) {
     return error_at(path, "properties must be an object");
   }
   ordered_json built = ordered_json::object();
-  for (const auto &[name, schema] : value.items()) {
+  for (const auto& [name, schema] : value.items()) {
     if (role == Role::root && name == "metadata") {
       // The API server validates ObjectMeta itself and allows a CRD to say nothing more than its type here.
       built[name] = ordered_json{{"type", "object"}};
@@ -203,7 +203,7 @@ StructuralSchemaBuilder::properties(const json &value, const std::string &path, 
   return built;
 }
 
-Result<ordered_json> StructuralSchemaBuilder::node(const json &schema, const std::string &path, Role role) {
+Result<ordered_json> StructuralSchemaBuilder::node(const json& schema, const std::string& path, Role role) {
   if (!schema.is_object()) {
     return error_at(path, "a schema must be an object, not " + schema.dump());
   }
@@ -214,7 +214,7 @@ Result<ordered_json> StructuralSchemaBuilder::node(const json &schema, const std
   bool unique_items = false;
   // Every keyword except type goes here, so the output lists them sorted after type and description.
   Keywords keywords;
-  for (const auto &[key, value] : schema.items()) {
+  for (const auto& [key, value] : schema.items()) {
     if (contains(k_dropped_keywords, key)) {
       continue;
     }
@@ -263,7 +263,7 @@ Result<ordered_json> StructuralSchemaBuilder::node(const json &schema, const std
         return error_at(path, "required must be an array");
       }
       ordered_json names = ordered_json::array();
-      for (const auto &name : value) {
+      for (const auto& name : value) {
         if (!name.is_string()) {
           return error_at(path, "required must list field names");
         }
@@ -283,7 +283,7 @@ Result<ordered_json> StructuralSchemaBuilder::node(const json &schema, const std
       if (!value.is_string()) {
         return error_at(path, "pattern must be a string");
       }
-      if (auto why = re2_incompatibility(value.get_ref<const std::string &>())) {
+      if (auto why = re2_incompatibility(value.get_ref<const std::string&>())) {
         return error_at(path, "pattern uses " + *why + ", which the API server's RE2 regexp cannot compile");
       }
       keywords[key] = value.get<std::string>();
@@ -312,7 +312,7 @@ Result<ordered_json> StructuralSchemaBuilder::node(const json &schema, const std
   }
   if (const auto required = keywords.find("required"); required != keywords.end()) {
     const auto props = keywords.find("properties");
-    for (const auto &name : required->second) {
+    for (const auto& name : required->second) {
       if (props == keywords.end() || !props->second.contains(name.get<std::string>())) {
         return error_at(path,
                         "required field \"" + name.get<std::string>() + "\" is not among the properties");
@@ -345,15 +345,15 @@ Result<ordered_json> StructuralSchemaBuilder::node(const json &schema, const std
   if (auto description = keywords.extract(std::string("description"))) {
     built["description"] = std::move(description.mapped());
   }
-  for (auto &[key, value] : keywords) {
+  for (auto& [key, value] : keywords) {
     built[key] = std::move(value);
   }
   return built;
 }
 
 // The schema node at `json_path` (".status.phase"), following properties, or nullptr.
-const ordered_json *schema_at(const ordered_json &schema, std::string_view json_path) {
-  const ordered_json *current = &schema;
+const ordered_json* schema_at(const ordered_json& schema, std::string_view json_path) {
+  const ordered_json* current = &schema;
   while (!json_path.empty()) {
     json_path.remove_prefix(1); // the leading '.'
     const auto end = json_path.find('.');
@@ -368,13 +368,13 @@ const ordered_json *schema_at(const ordered_json &schema, std::string_view json_
   return current;
 }
 
-Result<ordered_json> printer_columns(const ordered_json &schema) {
+Result<ordered_json> printer_columns(const ordered_json& schema) {
   ordered_json columns = ordered_json::array();
-  for (const auto &column : k_printer_columns) {
+  for (const auto& column : k_printer_columns) {
     ordered_json built = {{"name", column.name}, {"type", column.type}, {"jsonPath", column.json_path}};
     if (!column.json_path.starts_with(".metadata.")) {
       // A column on a field the schema lacks would silently show <none>: fail instead.
-      const auto *field = schema_at(schema, column.json_path);
+      const auto* field = schema_at(schema, column.json_path);
       if (field == nullptr) {
         return make_error("printer column " + std::string(column.name) + ": " +
                           std::string(column.json_path) + " is not in the schema");
@@ -416,21 +416,21 @@ bool resolves_to_non_string(std::string_view text) {
   return false;
 }
 
-void emit_string(YAML::Emitter &out, const std::string &text) {
+void emit_string(YAML::Emitter& out, const std::string& text) {
   if (resolves_to_non_string(text)) {
     out << YAML::DoubleQuoted;
   }
   out << text;
 }
 
-void emit(YAML::Emitter &out, const ordered_json &value) {
+void emit(YAML::Emitter& out, const ordered_json& value) {
   switch (value.type()) {
   case ordered_json::value_t::object:
     if (value.empty()) {
       out << YAML::Flow;
     }
     out << YAML::BeginMap;
-    for (const auto &[key, child] : value.items()) {
+    for (const auto& [key, child] : value.items()) {
       out << YAML::Key;
       emit_string(out, key);
       out << YAML::Value;
@@ -443,13 +443,13 @@ void emit(YAML::Emitter &out, const ordered_json &value) {
       out << YAML::Flow;
     }
     out << YAML::BeginSeq;
-    for (const auto &child : value) {
+    for (const auto& child : value) {
       emit(out, child);
     }
     out << YAML::EndSeq;
     break;
   case ordered_json::value_t::string:
-    emit_string(out, value.get_ref<const std::string &>());
+    emit_string(out, value.get_ref<const std::string&>());
     break;
   case ordered_json::value_t::boolean:
     out << value.get<bool>();
@@ -472,11 +472,11 @@ void emit(YAML::Emitter &out, const ordered_json &value) {
 
 } // namespace
 
-Result<ordered_json> to_structural_schema(const json &schema) {
+Result<ordered_json> to_structural_schema(const json& schema) {
   return StructuralSchemaBuilder(schema).build();
 }
 
-Result<std::string> render_stack_crd(const json &schema) {
+Result<std::string> render_stack_crd(const json& schema) {
   auto structural = to_structural_schema(schema);
   if (!structural) {
     return structural.error();
@@ -519,7 +519,7 @@ Result<std::string> render_stack_crd(const json &schema) {
   return std::string(k_generated_header) + "\n" + out.c_str() + "\n";
 }
 
-Result<std::string> render_stack_crd_file(const std::filesystem::path &schema_path) {
+Result<std::string> render_stack_crd_file(const std::filesystem::path& schema_path) {
   std::ifstream in(schema_path, std::ios::binary);
   if (!in) {
     return make_error("cannot open the schema", schema_path.string());
@@ -529,7 +529,7 @@ Result<std::string> render_stack_crd_file(const std::filesystem::path &schema_pa
   json schema;
   try {
     schema = json::parse(text.str());
-  } catch (const json::parse_error &e) {
+  } catch (const json::parse_error& e) {
     return make_error(e.what(), schema_path.string());
   }
   auto crd = render_stack_crd(schema);

@@ -12,7 +12,7 @@ namespace {
 constexpr std::string_view k_usage = "usage: herd-crdgen SCHEMA [-o FILE]\n";
 
 // Writes through a temporary file and a rename, so a failed run never leaves a truncated CRD behind.
-bool write_file(const std::filesystem::path &path, const std::string &text) {
+bool write_file(const std::filesystem::path& path, const std::string& text) {
   const auto temporary = std::filesystem::path(path.string() + ".tmp");
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
@@ -29,7 +29,7 @@ bool write_file(const std::filesystem::path &path, const std::string &text) {
   return true;
 }
 
-int run(std::span<char *> args) {
+int run(std::span<char*> args) {
   std::string_view schema_path;
   std::string_view output_path;
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -69,6 +69,6 @@ int run(std::span<char *> args) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   return run(std::span(argv, static_cast<std::size_t>(argc)));
 }

@@ -9,8 +9,8 @@
 
 namespace herd::core {
 
-// The dependsOn graph of a Stack's charts. Every algorithm here is iterative and linear in charts + edges, so a
-// 100,000-chart chain or cycle neither overflows the stack nor takes long.
+// The dependsOn graph of a Stack's charts. Every algorithm here is iterative and linear in charts + edges, so
+// a 100,000-chart chain or cycle neither overflows the stack nor takes long.
 class DependencyGraph {
 public:
   // An edge from a chart to a chart it depends on; `entry` is the index in the dependent's dependsOn list.
@@ -28,8 +28,8 @@ public:
   // The node of chart `name`, or SIZE_MAX.
   [[nodiscard]] std::size_t find(const std::string& name) const;
 
-  // One cycle per back edge found by a depth-first walk, each as its nodes in dependency order starting at its
-  // lowest-numbered node (a -> b means a depends on b; the closing edge back to the first is implied).
+  // One cycle per back edge found by a depth-first walk, each as its nodes in dependency order starting at
+  // its lowest-numbered node (a -> b means a depends on b; the closing edge back to the first is implied).
   [[nodiscard]] std::vector<std::vector<std::size_t>> cycles() const;
 
   // Deployment waves: wave 0 holds charts without dependencies, wave k charts whose dependencies are all in

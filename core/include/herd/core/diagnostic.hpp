@@ -8,9 +8,9 @@ namespace herd::core {
 
 enum class Severity { error, warning };
 
-// One finding of lint, plan or the webhook. `path` is the JSON path of the node (spec.charts[2].dependsOn[0]),
-// empty for findings about a whole file; `line`/`column` are 1-based, 0 when the input had no positions
-// (JSON from the API server).
+// One finding of lint, plan or the webhook. `path` is the JSON path of the node
+// (spec.charts[2].dependsOn[0]), empty for findings about a whole file; `line`/`column` are 1-based, 0 when
+// the input had no positions (JSON from the API server).
 struct Diagnostic {
   Severity severity = Severity::error;
   std::string rule; // stable id, HERDnnn (see rule_catalog.hpp)

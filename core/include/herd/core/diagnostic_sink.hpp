@@ -16,13 +16,17 @@ public:
       : m_out(out), m_file(file), m_source_map(source_map) {}
 
   // `at_key` points at the mapping key instead of the value (unknown or duplicate fields).
-  void report(Severity severity, std::string_view rule, std::string path, std::string message, bool at_key = false);
+  void report(
+      Severity severity, std::string_view rule, std::string path, std::string message, bool at_key = false);
   void error(std::string_view rule, std::string path, std::string message, bool at_key = false) {
     report(Severity::error, rule, std::move(path), std::move(message), at_key);
   }
   void warning(std::string_view rule, std::string path, std::string message, bool at_key = false) {
     report(Severity::warning, rule, std::move(path), std::move(message), at_key);
   }
+
+  // Adds a finding made by another sink (its position already resolved).
+  void add(Diagnostic diagnostic) { m_out.push_back(std::move(diagnostic)); }
 
   [[nodiscard]] const SourceMap* source_map() const { return m_source_map; }
   [[nodiscard]] std::string_view file() const { return m_file; }

@@ -13,8 +13,8 @@ namespace herd::core {
 // Validates JSON documents against a JSON Schema (draft 7) with valijson and turns its errors into located
 // Diagnostics with stable rule ids and "did you mean" hints.
 //
-// Not thread-safe (valijson caches compiled regexes in the validator): use one instance per thread. The schema
-// is parsed once, in create().
+// Not thread-safe (valijson caches compiled regexes in the validator): use one instance per thread. The
+// schema is parsed once, in create().
 class SchemaValidator {
 public:
   // Fails when `schema_json` is not a valid schema.

@@ -23,16 +23,16 @@ inline constexpr std::string_view k_generated_header =
 // Fails, naming the field path (`spec.charts[].dependsOn`), when a keyword has no CRD equivalent, a `$ref`
 // is not local or is cyclic, a node lacks the type a structural schema needs, a `pattern` uses a construct
 // the API server's Go (RE2) regexp cannot compile, or a field lacks the description `kubectl explain` prints.
-core::Result<nlohmann::ordered_json> to_structural_schema(const nlohmann::json &schema);
+core::Result<nlohmann::ordered_json> to_structural_schema(const nlohmann::json& schema);
 
 // The Stack CustomResourceDefinition (herd.suse.com/v1, namespaced, short name stk, category herd, status
 // subresource, printer columns NAME PHASE CLUSTERS CHARTS READY AGE) as YAML that starts with
 // k_generated_header. The output depends only on `schema`: the same schema always yields the same bytes.
 //
 // Fails as to_structural_schema does, or when a printer column points at a field the schema lacks.
-core::Result<std::string> render_stack_crd(const nlohmann::json &schema);
+core::Result<std::string> render_stack_crd(const nlohmann::json& schema);
 
 // Reads and parses the schema file at `schema_path`, then calls render_stack_crd. Errors carry the file.
-core::Result<std::string> render_stack_crd_file(const std::filesystem::path &schema_path);
+core::Result<std::string> render_stack_crd_file(const std::filesystem::path& schema_path);
 
 } // namespace herd::crdgen
