@@ -1,4 +1,5 @@
 #include <herd/core/json_path.hpp>
+#include <herd/core/policy_template.hpp>
 #include <herd/core/stack.hpp>
 #include <herd/core/stack_mutator.hpp>
 
@@ -28,15 +29,16 @@ public:
 
   // Fills `target` with what `overlay` has and `target` lacks, recording each path set. The overlay comes
   // from the policy (trusted, depth-capped by the YAML loader), so recursing on it is bounded.
-  void fill(json& target, const json& overlay, const std::string& path) {
+  void fill(json& target, const json& overlay, const std::string& path, const std::string& reason) {
     for (const auto& [key, value] : overlay.items()) {
       const std::string child = join_path(path, key);
       if (!target.contains(key)) {
         target[key] = value;
         m_result.injected.push_back(child);
+        m_result.injected_reasons.push_back(reason);
         m_result.changed = true;
       } else if (target[key].is_object() && value.is_object()) {
-        fill(target[key], value, child);
+        fill(target[key], value, child, reason);
       }
     }
   }
@@ -45,42 +47,11 @@ private:
   MutationResult& m_result;
 };
 
-std::string expand(std::string text, const std::map<std::string, std::string>& variables) {
-  for (const auto& [name, value] : variables) {
-    const std::string token = "${" + name + "}";
-    for (std::size_t at = text.find(token); at != std::string::npos;
-         at = text.find(token, at + value.size())) {
-      text.replace(at, token.size(), value);
-    }
-  }
-  return text;
-}
-
-json expand_all(const json& value, const std::map<std::string, std::string>& variables) {
-  if (value.is_string()) {
-    return expand(value.get<std::string>(), variables);
-  }
-  if (value.is_object()) {
-    json out = json::object();
-    for (const auto& [key, child] : value.items()) {
-      out[expand(key, variables)] = expand_all(child, variables);
-    }
-    return out;
-  }
-  if (value.is_array()) {
-    json out = json::array();
-    for (const auto& child : value) {
-      out.push_back(expand_all(child, variables));
-    }
-    return out;
-  }
-  return value;
-}
-
 void apply_feature_values(Mutation& mutation,
                           json& chart,
                           const std::string& chart_path,
                           const FeaturePolicy& feature,
+                          const std::string& feature_name,
                           const std::string& stack_name) {
   if (!chart.is_object() || !chart.value("name", json()).is_string()) {
     return;
@@ -90,10 +61,7 @@ void apply_feature_values(Mutation& mutation,
       chart.value("chart", json(name)).is_string() ? chart.value("chart", name) : name;
   const std::string namespace_name =
       chart.value("namespace", json(name)).is_string() ? chart.value("namespace", name) : name;
-  const std::map<std::string, std::string> variables = {{"stack", stack_name},
-                                                        {"chart", name},
-                                                        {"namespace", namespace_name},
-                                                        {"service", stack_name + "-" + name}};
+  const TemplateVariables variables = chart_template_variables(stack_name, name, namespace_name, feature.policy_mode);
   for (const std::string& key : {std::string("*"), chart_name}) {
     const auto overlay = feature.values.find(key);
     if (overlay == feature.values.end() || !overlay->is_object() || overlay->empty()) {
@@ -112,8 +80,8 @@ void apply_feature_values(Mutation& mutation,
     if (!values["inline"].is_object()) {
       return;
     }
-    mutation.fill(values["inline"], expand_all(*overlay, variables),
-                  join_path(chart_path, "values") + ".inline");
+    mutation.fill(values["inline"], expand_template(*overlay, variables),
+                  join_path(chart_path, "values") + ".inline", "policy " + feature_name + " values for chart " + key);
   }
 }
 
@@ -159,6 +127,7 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
       }
       spec[feature] = "enabled";
       result.injected.push_back(path);
+      result.injected_reasons.push_back("policy requires " + std::string(feature) + " for env " + env);
       result.warnings.push_back({user_set ? path : std::string("spec.env"),
                                  std::string(feature) + " enabled by policy for env " + env});
       result.changed = true;
@@ -202,10 +171,10 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
         }
       }
       if (spec["security"] == "enabled") {
-        apply_feature_values(mutation, chart, path, policy.security, stack_name);
+        apply_feature_values(mutation, chart, path, policy.security, "security", stack_name);
       }
       if (spec["observability"] == "enabled") {
-        apply_feature_values(mutation, chart, path, policy.observability, stack_name);
+        apply_feature_values(mutation, chart, path, policy.observability, "observability", stack_name);
       }
     }
   }

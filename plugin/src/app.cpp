@@ -1,5 +1,6 @@
 #include "command_context.hpp"
 #include "lint_command.hpp"
+#include "plan_command.hpp"
 #include "scaffold_command.hpp"
 #include "version_command.hpp"
 
@@ -38,6 +39,7 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     app.footer(R"(Examples:
   kubectl herd scaffold my-stack --template rag -o stack.yaml
   kubectl herd lint stack.yaml examples/
+  kubectl herd plan -f stack.yaml
   kubectl herd version)");
     app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
       return "kubectl herd: error: " + std::string(e.what()) + "\nRun 'kubectl herd " +
@@ -48,6 +50,8 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     add_global_options(app, global);
     LintOptions lint_options;
     add_lint_command(app, lint_options);
+    PlanOptions plan_options;
+    add_plan_command(app, plan_options);
     ScaffoldOptions scaffold_options;
     add_scaffold_command(app, scaffold_options);
     VersionOptions version_options;
@@ -64,6 +68,9 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     const CommandContext context{in, out, err, global};
     if (app.got_subcommand("lint")) {
       return lint(lint_options, context);
+    }
+    if (app.got_subcommand("plan")) {
+      return plan(plan_options, context);
     }
     if (app.got_subcommand("scaffold")) {
       return scaffold(scaffold_options, context);
