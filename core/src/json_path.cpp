@@ -1,21 +1,16 @@
 #include <herd/core/json_path.hpp>
 
+#include <algorithm>
+
 namespace herd::core {
 
 namespace {
 
 bool is_identifier(std::string_view key) {
-  if (key.empty()) {
-    return false;
-  }
-  for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '$';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
+  return !key.empty() && std::ranges::all_of(key, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '$';
+  });
 }
 
 } // namespace

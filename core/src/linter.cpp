@@ -48,9 +48,9 @@ void Linter::check_stack(json document, DiagnosticSink& sink, MutationResult* mu
   }
   const std::set<std::string> defaulted(result.defaulted.begin(), result.defaulted.end());
   for (auto& finding : findings) {
-    if (defaulted.count(finding.path) != 0) {
+    if (defaulted.contains(finding.path)) {
       const std::size_t dot = finding.path.rfind('.');
-      if (dot != std::string::npos && flagged.count(finding.path.substr(0, dot) + ".name") != 0) {
+      if (dot != std::string::npos && flagged.contains(finding.path.substr(0, dot) + ".name")) {
         continue;
       }
     }

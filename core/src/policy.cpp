@@ -61,7 +61,7 @@ std::string sha256_hex(std::string_view data) {
   EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     out += hex[digest[i] >> 4];
     out += hex[digest[i] & 0xF];

@@ -10,7 +10,7 @@ constexpr std::array k_rules = {
     RuleInfo{
         yaml_syntax, Severity::error,
         "YAML syntax error, tab indentation, invalid UTF-8 or binary data, nesting deeper than 128 levels, "
-        "aliases expanding to more than 1,000,000 nodes",
+        "aliases expanding to more than 100,000 nodes",
         "fix the YAML at the position shown; indent with spaces; save the file as UTF-8"},
     RuleInfo{duplicate_key, Severity::error,
              "the same key twice in one mapping (the API server keeps the last)",
@@ -60,6 +60,12 @@ constexpr std::array k_rules = {
              "a matchExpressions entry whose values do not fit its operator (In/NotIn need values, "
              "Exists/DoesNotExist take none)",
              "add or remove values"},
+    RuleInfo{gpu_without_gpu_targets, Severity::warning,
+             "a chart requests nvidia.com/gpu but no target of the Stack selects GPU clusters",
+             "target GPU clusters (a selector or cluster ids naming gpu), or drop the GPU request"},
+    RuleInfo{bundle_name_collision, Severity::error,
+             "two charts (or a chart and the policy Bundle) get the same Fleet Bundle name",
+             "rename the chart (herd-policy is taken by the policy Bundle)"},
     RuleInfo{repo_scheme, Severity::error,
              "a repo URL scheme the policy does not allow for the Stack's env (prod: https, oci)",
              "use an https:// or oci:// repository"},

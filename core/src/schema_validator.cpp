@@ -9,6 +9,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -114,20 +115,19 @@ std::string expected_type(const json* schema) {
 
 std::string last_key(std::string_view path) {
   const auto segments = split_path(path);
-  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
-    if (const auto* key = std::get_if<std::string>(&*it)) {
-      return *key;
-    }
-  }
-  return {};
+  const auto key = std::find_if(segments.rbegin(), segments.rend(), [](const PathSegment& segment) {
+    return std::holds_alternative<std::string>(segment);
+  });
+  return key != segments.rend() ? std::get<std::string>(*key) : std::string();
 }
 
 bool is_chart_field(std::string_view path, std::string_view field) {
   const auto segments = split_path(path);
-  return segments.size() == 4 && std::get_if<std::string>(&segments[0]) != nullptr &&
-         std::get<std::string>(segments[0]) == "spec" && std::get_if<std::string>(&segments[1]) != nullptr &&
-         std::get<std::string>(segments[1]) == "charts" &&
-         std::get_if<std::string>(&segments[3]) != nullptr && std::get<std::string>(segments[3]) == field;
+  const auto key_is = [&](std::size_t i, std::string_view key) {
+    const auto* found = std::get_if<std::string>(&segments[i]);
+    return found != nullptr && *found == key;
+  };
+  return segments.size() == 4 && key_is(0, "spec") && key_is(1, "charts") && key_is(3, field);
 }
 
 std::string quoted(const json& value) {
@@ -261,7 +261,7 @@ struct SchemaValidator::Impl {
   bool clip_long_strings(const json& document,
                          json& clipped,
                          std::set<std::string>& clipped_paths,
-                         DiagnosticSink& sink) {
+                         DiagnosticSink& sink) const {
     struct Visit {
       const json* value;
       const LengthBound* bound;
@@ -288,12 +288,13 @@ struct SchemaValidator::Impl {
           for (std::size_t i = at; visits[i].parent != SIZE_MAX; i = visits[i].parent) {
             segments.push_back(&visits[i].segment);
           }
+          std::reverse(segments.begin(), segments.end());
           std::string path;
-          for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
-            if (const auto* key = std::get_if<std::string>(*it)) {
+          for (const PathSegment* segment : segments) {
+            if (const auto* key = std::get_if<std::string>(segment)) {
               append_key(path, *key);
             } else {
-              append_index(path, std::get<std::size_t>(**it));
+              append_index(path, std::get<std::size_t>(*segment));
             }
           }
           if (!copied) {
@@ -328,7 +329,7 @@ struct SchemaValidator::Impl {
   void report(const json& document,
               const std::vector<std::string>& context,
               const std::string& description,
-              DiagnosticSink& sink) {
+              DiagnosticSink& sink) const {
     static const std::vector<std::string_view> parent_messages = {
         "Failed to validate against schema associated with property name",
         "Failed to validate item #",
@@ -507,7 +508,7 @@ bool SchemaValidator::validate(const json& document, DiagnosticSink& sink) {
     }
     if (has_clips) {
       // The clipped strings were already reported; ignore what valijson says about their placeholder.
-      if (clipped_paths.count(locate_context(target, error.context).first) != 0) {
+      if (clipped_paths.contains(locate_context(target, error.context).first)) {
         continue;
       }
     }
@@ -517,7 +518,7 @@ bool SchemaValidator::validate(const json& document, DiagnosticSink& sink) {
     errors.emplace_back(std::move(key), error);
   }
   for (const auto& [key, found] : errors) {
-    if (mistyped.count(key) != 0 && found.description.rfind("Value type not permitted", 0) != 0) {
+    if (mistyped.contains(key) && found.description.rfind("Value type not permitted", 0) != 0) {
       continue;
     }
     m_impl->report(target, found.context, found.description, sink);

@@ -1,3 +1,4 @@
+#include <herd/core/bundle_renderer.hpp>
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/json_path.hpp>
 #include <herd/core/rule_catalog.hpp>
@@ -5,6 +6,7 @@
 #include <herd/core/suggestion.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <unordered_map>
 
@@ -122,6 +124,84 @@ void check_charts(const Stack& stack, DiagnosticSink& sink) {
   }
 }
 
+bool mentions_gpu(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text.find("gpu") != std::string::npos;
+}
+
+// Whether the Stack's targets say anything about GPUs (a label, a cluster id or group naming them).
+bool targets_gpu_clusters(const StackTargets& targets) {
+  for (const auto& id : targets.cluster_ids) {
+    if (mentions_gpu(id)) {
+      return true;
+    }
+  }
+  if (mentions_gpu(targets.cluster_group)) {
+    return true;
+  }
+  for (const auto& [key, value] : targets.selector.match_labels) {
+    if (mentions_gpu(key) || mentions_gpu(value)) {
+      return true;
+    }
+  }
+  for (const auto& requirement : targets.selector.match_expressions) {
+    if (mentions_gpu(requirement.key) ||
+        std::any_of(requirement.values.begin(), requirement.values.end(), mentions_gpu)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The path (under values.inline) of the first `nvidia.com/gpu` key, or empty. Iterative: values are user input.
+std::string find_gpu_request(const nlohmann::json& values, const std::string& base) {
+  std::vector<std::pair<const nlohmann::json*, std::string>> pending{{&values, base}};
+  while (!pending.empty()) {
+    auto [value, path] = pending.back();
+    pending.pop_back();
+    if (value->is_object()) {
+      for (const auto& [key, child] : value->items()) {
+        if (key == "nvidia.com/gpu") {
+          return join_path(path, key);
+        }
+        pending.emplace_back(&child, join_path(path, key));
+      }
+    } else if (value->is_array()) {
+      for (std::size_t i = 0; i < value->size(); ++i) {
+        pending.emplace_back(&(*value)[i], join_path(path, i));
+      }
+    }
+  }
+  return {};
+}
+
+void check_fleet_mapping(const Stack& stack, DiagnosticSink& sink) {
+  const bool gpu_targets = targets_gpu_clusters(stack.targets);
+  std::unordered_map<std::string, std::string> bundles; // Bundle name -> what it belongs to
+  bundles.emplace(policy_bundle_name(stack), "the policy Bundle");
+  for (const Chart& chart : stack.charts) {
+    if (!gpu_targets) {
+      const std::string request = find_gpu_request(chart.inline_values, chart_path(chart) + ".values.inline");
+      if (!request.empty()) {
+        sink.warning(rules::gpu_without_gpu_targets, request,
+                     "chart \"" + chart.name +
+                         "\" requests nvidia.com/gpu, but no target of the Stack selects GPU clusters; its pods "
+                         "stay Pending on clusters without GPUs");
+      }
+    }
+    if (chart.name.empty()) {
+      continue;
+    }
+    const std::string name = chart_bundle_name(stack, chart.name);
+    const auto [it, inserted] = bundles.emplace(name, "chart \"" + chart.name + "\"");
+    if (!inserted && it->second != "chart \"" + chart.name + "\"") {
+      sink.error(rules::bundle_name_collision, chart_path(chart) + ".name",
+                 "chart \"" + chart.name + "\" would get the Fleet Bundle name \"" + name + "\", already used by " +
+                     it->second);
+    }
+  }
+}
+
 void check_policy(const Stack& stack, const Policy& policy, DiagnosticSink& sink) {
   const EnvironmentPolicy& environment = policy.environment(stack.env);
   std::string allowed;
@@ -171,6 +251,7 @@ void check_stack_rules(const Stack& stack, const Policy& policy, DiagnosticSink&
   check_dependencies(stack, graph, sink);
   check_releases(stack, sink);
   check_charts(stack, sink);
+  check_fleet_mapping(stack, sink);
   check_policy(stack, policy, sink);
 }
 

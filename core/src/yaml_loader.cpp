@@ -53,10 +53,10 @@ int bool_literal(std::string_view s) {
                                                     "True", "TRUE", "on",  "On",  "ON"};
   static const std::set<std::string_view> falsy = {"n",     "N",     "no",  "No",  "NO", "false",
                                                    "False", "FALSE", "off", "Off", "OFF"};
-  if (truthy.count(s) != 0) {
+  if (truthy.contains(s)) {
     return 1;
   }
-  if (falsy.count(s) != 0) {
+  if (falsy.contains(s)) {
     return 0;
   }
   return -1;
@@ -247,17 +247,15 @@ public:
                 const std::string& tag,
                 YAML::anchor_t anchor,
                 const std::string& value) override {
-    if (!m_stack.empty() && m_stack.back().is_map && !m_stack.back().has_key) {
+    const auto node = begin_node(mark);
+    if (node.is_key) {
       take_key(mark, tag, value);
       return;
     }
-    const auto node = begin_node(mark);
     json typed;
     bool non_string = false;
-    if (tag == "?") {
-      non_string = resolve_plain_scalar(value, typed);
-    } else if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
-               tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
+    if (tag == "?" || tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
+        tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
       non_string = resolve_plain_scalar(value, typed);
     }
     if (!non_string) {
@@ -398,13 +396,9 @@ private:
 
   void merge_into_current(const json& source, const YAML::Mark& mark) {
     // `<<: *base` (or a list of them): keys of the mapping that are not set explicitly.
-    Frame* frame = nullptr;
-    for (auto it = m_stack.rbegin(); it != m_stack.rend(); ++it) {
-      if (it->is_map) {
-        frame = &*it;
-        break;
-      }
-    }
+    const auto innermost =
+        std::find_if(m_stack.rbegin(), m_stack.rend(), [](const Frame& f) { return f.is_map; });
+    Frame* frame = innermost != m_stack.rend() ? &*innermost : nullptr;
     if (frame == nullptr || !source.is_object()) {
       fail(mark, "the merge key << needs a mapping or a list of mappings");
     }

@@ -164,13 +164,13 @@ void write_junit(const LintRun& run, std::ostream& out) {
     }
   }
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"kubectl herd lint\" tests=\"" << run.files.size() << "\" failures=\"" << failures
+  out << R"(<testsuites name="kubectl herd lint" tests=")" << run.files.size() << "\" failures=\"" << failures
       << "\">\n";
-  out << "  <testsuite name=\"herd.lint\" tests=\"" << run.files.size() << "\" failures=\"" << failures
+  out << R"(  <testsuite name="herd.lint" tests=")" << run.files.size() << "\" failures=\"" << failures
       << "\" errors=\"0\">\n";
   for (const auto& file : run.files) {
     const auto& found = by_file[file.path];
-    out << "    <testcase classname=\"herd.lint\" name=\"" << xml_escape(file.path) << "\">\n";
+    out << R"(    <testcase classname="herd.lint" name=")" << xml_escape(file.path) << "\">\n";
     std::string errors;
     std::string warnings;
     std::size_t error_count = 0;
@@ -179,7 +179,7 @@ void write_junit(const LintRun& run, std::ostream& out) {
       error_count += d->severity == core::Severity::error ? 1 : 0;
     }
     if (error_count > 0) {
-      out << "      <failure message=\"" << plural(error_count, "error") << "\" type=\"lint\">"
+      out << "      <failure message=\"" << plural(error_count, "error") << R"(" type="lint">)"
           << xml_escape(errors) << "</failure>\n";
     }
     if (!warnings.empty()) {

@@ -195,6 +195,9 @@ std::string render_scaffold(const ScaffoldOptions& options) {
         << "    selector:\n      matchLabels:\n";
     if (options.selectors.empty()) {
       out << "        env: " << options.env << "\n";
+      if (options.template_name == "rag" || options.template_name == "multi-model") {
+        out << "        gpu: \"true\" # these charts need GPU clusters\n";
+      }
     }
     for (const auto& selector : options.selectors) {
       const std::size_t equals = selector.find('=');

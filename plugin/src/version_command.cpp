@@ -5,18 +5,22 @@
 #include <CLI/CLI.hpp>
 
 #include <ostream>
+#include <string_view>
+
+namespace herd::plugin {
+
+namespace {
 
 // The platform the binary was built for, as krew names platforms.
 #if defined(__x86_64__)
-#define HERD_ARCH "amd64"
+constexpr std::string_view k_platform = "linux/amd64";
 #elif defined(__aarch64__)
-#define HERD_ARCH "arm64"
+constexpr std::string_view k_platform = "linux/arm64";
 #else
-#define HERD_ARCH "unknown"
+constexpr std::string_view k_platform = "linux/unknown";
 #endif
-#define HERD_PLATFORM "linux/" HERD_ARCH
 
-namespace herd::plugin {
+} // namespace
 
 void add_version_command(CLI::App& app, VersionOptions& options) {
   CLI::App* command = app.add_subcommand("version", "Print the plugin's version");
@@ -30,9 +34,10 @@ int version(const VersionOptions& options, const CommandContext& context) {
   // Hand-written JSON: version must start fast (DESIGN §8), so it touches no parser or schema.
   if (options.output == "json") {
     context.out << "{\n  \"version\": \"v" HERD_VERSION "\",\n  \"gitCommit\": \"" HERD_GIT_COMMIT
-                   "\",\n  \"platform\": \"" HERD_PLATFORM "\"\n}\n";
+                   "\",\n  \"platform\": \""
+                << k_platform << "\"\n}\n";
   } else {
-    context.out << "kubectl-herd v" HERD_VERSION " (commit " HERD_GIT_COMMIT ", " HERD_PLATFORM ")\n";
+    context.out << "kubectl-herd v" HERD_VERSION " (commit " HERD_GIT_COMMIT ", " << k_platform << ")\n";
   }
   return k_exit_ok;
 }

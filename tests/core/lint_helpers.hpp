@@ -15,6 +15,16 @@
 
 namespace herd::test {
 
+// Size tests run at full size, and at a tenth under the sanitizers, whose 10-20x slowdown would otherwise
+// dominate CI; the code paths are the same.
+#if defined(HERD_SANITIZE)
+inline constexpr std::size_t k_big_stream_bytes = 5'000'000;
+inline constexpr std::size_t k_big_chart_count = 10'000;
+#else
+inline constexpr std::size_t k_big_stream_bytes = 50'000'000;
+inline constexpr std::size_t k_big_chart_count = 100'000;
+#endif
+
 // A Linter with `policy` (the built-in one by default); null, with a test failure, when it cannot be created.
 inline std::shared_ptr<core::Linter> make_linter(const core::Policy& policy = core::default_policy()) {
   auto linter = core::Linter::create(policy);

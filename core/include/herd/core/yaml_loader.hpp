@@ -15,7 +15,7 @@ namespace herd::core {
 // Bounds that keep hostile YAML from exhausting the stack or memory.
 struct YamlLimits {
   int max_depth = 128;                     // nesting of mappings and sequences
-  std::size_t max_alias_nodes = 1'000'000; // nodes materialised by expanding aliases, per document
+  std::size_t max_alias_nodes = 100'000; // nodes materialised by expanding aliases, per document
 };
 
 // One document of a YAML stream, typed as kubectl/the API server type it (YAML 1.1: yes/no/on/off are
