@@ -249,7 +249,21 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
         rendered.unresolved_config_maps.push_back(reference.name + "/" + reference.key);
       }
     }
+    const json from_config_maps = values;
     merge_values(values, chart.inline_values);
+    // Policy overlays fill only what the user left unset, and a ConfigMap value is set by the user.
+    const std::string inline_pointer = "/spec/charts/" + std::to_string(chart.index) + "/values/inline";
+    for (const auto& pointer : stack.injected_pointers) {
+      if (pointer.rfind(inline_pointer + "/", 0) != 0) {
+        continue;
+      }
+      const json::json_pointer relative(pointer.substr(inline_pointer.size()));
+      if (from_config_maps.contains(relative)) {
+        json injected = values[relative];
+        merge_values(injected, from_config_maps[relative]);
+        values[relative] = std::move(injected);
+      }
+    }
 
     json helm = {{"repo", chart.repo},
                  {"chart", chart.chart},

@@ -1,5 +1,7 @@
 #include <herd/core/policy_template.hpp>
 
+#include <herd/core/policy.hpp>
+
 namespace herd::core {
 
 namespace {
@@ -23,10 +25,20 @@ TemplateVariables chart_template_variables(const std::string& stack,
                                            const std::string& chart,
                                            const std::string& namespace_name,
                                            const std::string& policy_mode) {
+  // The service name becomes a pod label value: at most 63 characters, cut and hashed like Bundle names.
+  std::string service = stack + "-" + chart;
+  if (service.size() > 63) {
+    const std::string suffix = sha256_hex(service).substr(0, 8);
+    service.resize(63 - 9);
+    while (!service.empty() && (service.back() == '-' || service.back() == '.')) {
+      service.pop_back();
+    }
+    service += "-" + suffix;
+  }
   return {{"stack", stack},
           {"chart", chart},
           {"namespace", namespace_name},
-          {"service", stack + "-" + chart},
+          {"service", service},
           {"policyMode", policy_mode}};
 }
 

@@ -98,6 +98,10 @@ Stack stack_from_json(const json& document) {
   const json& metadata = member(document, "metadata");
   stack.name = string_at(metadata, "name");
   stack.namespace_name = string_at(metadata, "namespace");
+  const json& injected = member(member(metadata, "annotations"), "herd.suse.com/injected");
+  if (injected.is_string()) {
+    stack.injected_pointers = strings(json::parse(injected.get<std::string>(), nullptr, false));
+  }
   const json& spec = member(document, "spec");
   stack.env = string_at(spec, "env", "dev");
   stack.security = string_at(spec, "security") == "enabled";

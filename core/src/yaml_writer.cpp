@@ -68,7 +68,15 @@ void emit(YAML::Emitter& out, const json& value) {
   case json::value_t::string: {
     const auto& text = value.get_ref<const std::string&>();
     if (text.find('\n') != std::string::npos) {
-      out << YAML::Literal << text;
+      // A literal block reads back exactly only with one final newline (clip chomping) and a first line that
+      // does not start with a space (no indentation indicator); anything else is double-quoted with escapes.
+      const bool literal_safe = text.size() >= 2 && text.back() == '\n' && text[text.size() - 2] != '\n' &&
+                                text[0] != ' ' && text[0] != '\t' && text.find('\r') == std::string::npos;
+      if (literal_safe) {
+        out << YAML::Literal << text;
+      } else {
+        out << YAML::DoubleQuoted << text;
+      }
     } else {
       if (needs_quotes(text)) {
         out << YAML::DoubleQuoted;

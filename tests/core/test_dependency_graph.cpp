@@ -45,36 +45,36 @@ std::vector<Chart> chain(std::size_t n, bool closed) {
 TEST(DependencyGraph, EdgesPointAtDependencies) {
   const DependencyGraph graph(charts({{"app", {"cache", "db"}}, {"db", {}}, {"cache", {}}}));
 
-  ASSERT_EQ(graph.size(), 3u);
-  ASSERT_EQ(graph.dependencies(0).size(), 2u);
-  EXPECT_EQ(graph.dependencies(0)[0].to, 2u);
-  EXPECT_EQ(graph.dependencies(0)[0].entry, 0u);
-  EXPECT_EQ(graph.dependencies(0)[1].to, 1u);
-  EXPECT_EQ(graph.dependencies(0)[1].entry, 1u);
+  ASSERT_EQ(graph.size(), 3U);
+  ASSERT_EQ(graph.dependencies(0).size(), 2U);
+  EXPECT_EQ(graph.dependencies(0)[0].to, 2U);
+  EXPECT_EQ(graph.dependencies(0)[0].entry, 0U);
+  EXPECT_EQ(graph.dependencies(0)[1].to, 1U);
+  EXPECT_EQ(graph.dependencies(0)[1].entry, 1U);
   EXPECT_TRUE(graph.dependencies(1).empty());
 }
 
 TEST(DependencyGraph, FindsChartsByName) {
   const DependencyGraph graph(charts({{"app", {}}, {"db", {}}}));
 
-  EXPECT_EQ(graph.find("db"), 1u);
+  EXPECT_EQ(graph.find("db"), 1U);
   EXPECT_EQ(graph.find("nope"), SIZE_MAX);
 }
 
 TEST(DependencyGraph, UnknownSelfAndRepeatedDependenciesGiveNoEdge) {
   const DependencyGraph graph(charts({{"app", {"databse", "app", "db", "db"}}, {"db", {}}}));
 
-  ASSERT_EQ(graph.dependencies(0).size(), 1u);
-  EXPECT_EQ(graph.dependencies(0)[0].to, 1u);
-  EXPECT_EQ(graph.dependencies(0)[0].entry, 2u);
+  ASSERT_EQ(graph.dependencies(0).size(), 1U);
+  EXPECT_EQ(graph.dependencies(0)[0].to, 1U);
+  EXPECT_EQ(graph.dependencies(0)[0].entry, 2U);
   EXPECT_TRUE(graph.cycles().empty());
 }
 
 TEST(DependencyGraph, DuplicateNameGivesTheSecondChartNoEdges) {
   const DependencyGraph graph(charts({{"app", {"db"}}, {"db", {}}, {"app", {"db"}}}));
 
-  EXPECT_EQ(graph.find("app"), 0u);
-  EXPECT_EQ(graph.dependencies(0).size(), 1u);
+  EXPECT_EQ(graph.find("app"), 0U);
+  EXPECT_EQ(graph.dependencies(0).size(), 1U);
   EXPECT_TRUE(graph.dependencies(2).empty());
 }
 
@@ -93,7 +93,7 @@ TEST(DependencyGraph, WavesOrderTheRollout) {
 TEST(DependencyGraph, NoChartsNoWaves) {
   const DependencyGraph graph(std::vector<Chart>{});
 
-  EXPECT_EQ(graph.size(), 0u);
+  EXPECT_EQ(graph.size(), 0U);
   EXPECT_TRUE(graph.waves().empty());
   EXPECT_TRUE(graph.cycles().empty());
 }
@@ -110,7 +110,7 @@ TEST(DependencyGraph, CycleIsReportedWholeInDependencyOrder) {
 
   const auto cycles = graph.cycles();
 
-  ASSERT_EQ(cycles.size(), 1u);
+  ASSERT_EQ(cycles.size(), 1U);
   const Nodes expected = {0, 2, 1};
   EXPECT_EQ(cycles[0], expected);
 }
@@ -120,7 +120,7 @@ TEST(DependencyGraph, CycleStartsAtItsLowestNode) {
 
   const auto cycles = graph.cycles();
 
-  ASSERT_EQ(cycles.size(), 1u);
+  ASSERT_EQ(cycles.size(), 1U);
   const Nodes expected = {1, 3, 2}; // x -> z -> y -> x; entry only leads into it
   EXPECT_EQ(cycles[0], expected);
 }
@@ -139,7 +139,7 @@ TEST(DependencyGraph, TwoSeparateCyclesAreBothFound) {
 
   const auto cycles = graph.cycles();
 
-  ASSERT_EQ(cycles.size(), 2u);
+  ASSERT_EQ(cycles.size(), 2U);
   EXPECT_EQ(cycles[0], (Nodes{0, 1}));
   EXPECT_EQ(cycles[1], (Nodes{2, 3}));
 }
@@ -149,7 +149,7 @@ TEST(DependencyGraph, HundredThousandChartChainIsOneWavePerChart) {
 
   const auto waves = graph.waves();
 
-  ASSERT_EQ(waves.size(), 100'000u);
+  ASSERT_EQ(waves.size(), 100'000U);
   EXPECT_EQ(waves.front(), Nodes{0});
   EXPECT_EQ(waves[50'000], Nodes{50'000});
   EXPECT_EQ(waves.back(), Nodes{99'999});
@@ -161,12 +161,12 @@ TEST(DependencyGraph, HundredThousandChartCycleIsOneCycle) {
 
   const auto cycles = graph.cycles();
 
-  ASSERT_EQ(cycles.size(), 1u);
-  ASSERT_EQ(cycles[0].size(), 100'000u);
+  ASSERT_EQ(cycles.size(), 1U);
+  ASSERT_EQ(cycles[0].size(), 100'000U);
   // c0 depends on c99999, which depends on c99998, ...
-  EXPECT_EQ(cycles[0][0], 0u);
-  EXPECT_EQ(cycles[0][1], 99'999u);
-  EXPECT_EQ(cycles[0].back(), 1u);
+  EXPECT_EQ(cycles[0][0], 0U);
+  EXPECT_EQ(cycles[0][1], 99'999U);
+  EXPECT_EQ(cycles[0].back(), 1U);
   EXPECT_TRUE(graph.waves().empty());
 }
 

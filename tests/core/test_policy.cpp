@@ -34,17 +34,17 @@ TEST(Policy, DefaultPolicyIsTheBuiltInFile) {
 
   EXPECT_EQ(policy.name, "herd-default");
   EXPECT_EQ(policy.sha256, sha256_hex(embedded::default_policy_yaml()));
-  ASSERT_EQ(policy.environments.count("prod"), 1u);
+  ASSERT_EQ(policy.environments.count("prod"), 1U);
   const EnvironmentPolicy& prod = policy.environments.at("prod");
   EXPECT_TRUE(prod.require_security);
   EXPECT_TRUE(prod.require_observability);
   EXPECT_THAT(prod.allowed_repo_schemes, ElementsAre("https", "oci"));
-  EXPECT_EQ(prod.max_charts, 100u);
+  EXPECT_EQ(prod.max_charts, 100U);
   EXPECT_THAT(policy.environment("dev").allowed_repo_schemes, ElementsAre("https", "oci", "http"));
   EXPECT_FALSE(policy.environment("dev").require_security);
   EXPECT_EQ(policy.security.policy_mode, "Monitor");
   EXPECT_TRUE(policy.observability.values.contains("qdrant"));
-  EXPECT_EQ(policy.security.resources.size(), 1u);
+  EXPECT_EQ(policy.security.resources.size(), 1U);
 }
 
 TEST(Policy, DefaultTenancyIsPermissive) {
@@ -62,7 +62,7 @@ TEST(Policy, UnnamedEnvironmentGetsTheStrictDefaults) {
   const EnvironmentPolicy& qa = policy.environment("qa");
 
   EXPECT_THAT(qa.allowed_repo_schemes, ElementsAre("https", "oci"));
-  EXPECT_EQ(qa.max_charts, 100u);
+  EXPECT_EQ(qa.max_charts, 100U);
 }
 
 TEST(Policy, ParsesEnvironmentsAndTenancy) {
@@ -76,7 +76,7 @@ TEST(Policy, ParsesEnvironmentsAndTenancy) {
   EXPECT_THAT(dev.allowed_repo_schemes, ElementsAre("oci"));
   EXPECT_TRUE(dev.require_security);
   EXPECT_FALSE(dev.require_observability);
-  EXPECT_EQ(dev.max_charts, 2u);
+  EXPECT_EQ(dev.max_charts, 2U);
   const TenancyRule* team = policy.tenancy_for("team-b");
   ASSERT_NE(team, nullptr);
   EXPECT_THAT(team->workspaces, ElementsAre("fleet-teams"));
@@ -157,7 +157,7 @@ TEST(Policy, MaxChartsLimitsTheStack) {
   const Diagnostics findings = test::lint_text(three_charts, "stack.yaml", linter.get());
 
   const Diagnostics too_many = test::with_rule(findings, rules::too_many_charts);
-  ASSERT_EQ(too_many.size(), 1u) << test::describe(findings);
+  ASSERT_EQ(too_many.size(), 1U) << test::describe(findings);
   EXPECT_EQ(too_many[0].line, 10);
   EXPECT_EQ(too_many[0].column, 5);
   EXPECT_EQ(too_many[0].path, "spec.charts");

@@ -56,7 +56,7 @@ void expect_single(const Validation& result,
                    const std::string& message,
                    const std::string& path) {
   EXPECT_FALSE(result.valid);
-  ASSERT_EQ(result.findings.size(), 1u) << [&] {
+  ASSERT_EQ(result.findings.size(), 1U) << [&] {
     std::string all;
     for (const auto& d : result.findings) {
       all += format_diagnostic(d) + "\n";
@@ -297,13 +297,13 @@ TEST(SchemaValidator, HundredThousandCharacterNameIsClippedNotMatched) {
 TEST(SchemaValidator, HundredThousandCharacterValueWithoutPatternIsBounded) {
   const Validation result = validate(stack_yaml("      dependsOn: [" + std::string(100'000, 'd') + "]\n"));
 
-  ASSERT_EQ(result.findings.size(), 1u);
+  ASSERT_EQ(result.findings.size(), 1U);
   EXPECT_EQ(result.findings[0].rule, rules::schema_bounds);
   EXPECT_EQ(result.findings[0].line, 13);
   EXPECT_EQ(result.findings[0].column, 19);
   EXPECT_EQ(result.findings[0].path, "spec.charts[0].dependsOn[0]");
   EXPECT_THAT(result.findings[0].message, HasSubstr("is 100000 characters long; at most 63 are allowed"));
-  EXPECT_LT(result.findings[0].message.size(), 300u); // the value is quoted shortened
+  EXPECT_LT(result.findings[0].message.size(), 300U); // the value is quoted shortened
 }
 
 TEST(SchemaValidator, EmptyTargetsNeedAtLeastOneKind) {
@@ -319,7 +319,7 @@ TEST(SchemaValidator, EmptyTargetsNeedAtLeastOneKind) {
 TEST(SchemaValidator, DuplicateDependsOnEntriesAreRefused) {
   const Validation result = validate(stack_yaml("      dependsOn: [db, db]\n"));
 
-  ASSERT_EQ(result.findings.size(), 1u);
+  ASSERT_EQ(result.findings.size(), 1U);
   EXPECT_EQ(result.findings[0].rule, rules::schema_bounds);
   EXPECT_EQ(result.findings[0].line, 13);
   EXPECT_EQ(result.findings[0].column, 18);
@@ -339,7 +339,7 @@ TEST(SchemaValidator, EveryProblemOfADocumentIsReported) {
   const Validation result = validate(yaml);
 
   EXPECT_FALSE(result.valid);
-  ASSERT_EQ(result.findings.size(), 4u);
+  ASSERT_EQ(result.findings.size(), 4U);
   std::vector<std::string> seen;
   for (const auto& d : result.findings) {
     seen.push_back(d.rule + "@" + std::to_string(d.line) + ":" + std::to_string(d.column));

@@ -134,7 +134,7 @@ TEST(StackMutator, ProdTurnsOnSecurityAndObservabilityWithWarnings) {
 
   EXPECT_EQ(stack["spec"]["security"], "enabled");
   EXPECT_EQ(stack["spec"]["observability"], "enabled");
-  ASSERT_EQ(result.warnings.size(), 2u);
+  ASSERT_EQ(result.warnings.size(), 2U);
   EXPECT_EQ(result.warnings[0].message, "security enabled by policy for env prod");
   EXPECT_EQ(result.warnings[0].path, "spec.env"); // the user wrote nothing else to point at
   EXPECT_EQ(result.warnings[1].message, "observability enabled by policy for env prod");
@@ -152,7 +152,7 @@ TEST(StackMutator, ProdOverridesAnExplicitDisableAndPointsAtIt) {
   const MutationResult result = mutate_stack(stack, policy());
 
   EXPECT_EQ(stack["spec"]["security"], "enabled");
-  ASSERT_EQ(result.warnings.size(), 2u);
+  ASSERT_EQ(result.warnings.size(), 2U);
   EXPECT_EQ(result.warnings[0].path, "spec.security");
   EXPECT_EQ(result.warnings[0].message, "security enabled by policy for env prod");
 }
@@ -240,7 +240,7 @@ TEST(StackMutator, AnnotationsRecordThePolicyAndTheInjectedPaths) {
 
   const json& annotations = stack["metadata"]["annotations"];
   EXPECT_EQ(annotations[std::string(k_policy_annotation)], "herd-default@sha256:" + policy().sha256);
-  EXPECT_EQ(policy().sha256.size(), 64u);
+  EXPECT_EQ(policy().sha256.size(), 64U);
   EXPECT_EQ(json::parse(annotations[std::string(k_injected_annotation)].get<std::string>()),
             json::parse(R"(["/spec/charts/0/values/inline/metrics", "/spec/charts/0/values/inline/podLabels",
                             "/spec/observability", "/spec/security"])"));

@@ -58,7 +58,7 @@ void expect_finding(const Diagnostics& findings,
                     int column,
                     const std::string& path,
                     const std::string& message) {
-  ASSERT_EQ(findings.size(), 1u) << test::describe(findings);
+  ASSERT_EQ(findings.size(), 1U) << test::describe(findings);
   const Diagnostic& d = findings[0];
   EXPECT_EQ(d.rule, rule);
   EXPECT_EQ(d.severity, severity);
@@ -280,7 +280,7 @@ TEST(StackRules, JsonWithoutSourceMapGetsPathsOnly) {
 
   check_stack_rules(stack_from_json(document), default_policy(), sink);
 
-  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out.size(), 1U);
   EXPECT_EQ(out[0].rule, rules::self_dependency);
   EXPECT_EQ(out[0].path, "spec.charts[0].dependsOn[0]");
   EXPECT_EQ(out[0].line, 0);

@@ -35,6 +35,7 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 inline CliResult run_shell(const std::string& command) {
   const std::filesystem::path err_file = std::filesystem::temp_directory_path() / "herd-test-stderr.txt";
   CliResult result;
+  // NOLINTNEXTLINE(cert-env33-c): running a shell command (kubectl on PATH) is what this helper is for
   FILE* pipe = popen((command + " 2>" + err_file.string()).c_str(), "r");
   if (pipe == nullptr) {
     return result;

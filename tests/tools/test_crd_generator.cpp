@@ -156,7 +156,7 @@ void expect_structural(const YAML::Node& node,
   if (const auto properties = node["properties"]) {
     for (const auto& property : properties) {
       const auto name = property.first.Scalar();
-      const auto child = path.empty() ? name : path + "." + name;
+      const std::string child = path.empty() ? name : std::string(path).append(".").append(name);
       expect_structural(property.second, child, under_spec || child == "spec", false);
     }
   }
@@ -270,7 +270,7 @@ TEST(CrdGenerator, NamesGroupAndScope) {
   EXPECT_EQ(scalar(names["singular"]), "stack");
   EXPECT_EQ(scalars(names["shortNames"]), std::vector<std::string>{"stk"});
   EXPECT_EQ(scalars(names["categories"]), std::vector<std::string>{"herd"});
-  ASSERT_EQ(crd["spec"]["versions"].size(), 1u);
+  ASSERT_EQ(crd["spec"]["versions"].size(), 1U);
   const auto version = version_of(crd);
   EXPECT_EQ(scalar(version["name"]), "v1");
   EXPECT_EQ(scalar(version["served"]), "true");
@@ -301,14 +301,14 @@ TEST(CrdGenerator, StatusSubresourceIsEnabled) {
   const auto status = version_of(committed_crd())["subresources"]["status"];
   ASSERT_TRUE(status);
   EXPECT_TRUE(status.IsMap());
-  EXPECT_EQ(status.size(), 0u);
+  EXPECT_EQ(status.size(), 0U);
 }
 
 TEST(CrdGenerator, AmbiguousStringsAreQuoted) {
   const auto status_enum =
       open_api_schema(committed_crd())["properties"]["status"]["properties"]["conditions"]["items"]
                                       ["properties"]["status"]["enum"];
-  ASSERT_EQ(status_enum.size(), 3u);
+  ASSERT_EQ(status_enum.size(), 3U);
   EXPECT_EQ(status_enum[0].Tag(), "!") << "True must be quoted, or YAML 1.1 reads a boolean";
   EXPECT_EQ(status_enum[1].Tag(), "!") << "False must be quoted, or YAML 1.1 reads a boolean";
 }
