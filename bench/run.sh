@@ -11,15 +11,24 @@ if [[ ! -x /usr/bin/time ]] || ! command -v jq >/dev/null; then
 fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHERD_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target herd-lint-bench kubectl-herd >/dev/null
+cmake --build "$build" --target herd-lint-bench herd-plan-bench kubectl-herd >/dev/null
 
 json=$(mktemp)
 taskset -c 0 "$build/bin/herd-lint-bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
   --benchmark_min_time=2 --benchmark_format=json >"$json"
 
-median() { # benchmark name, field
-  jq -r --arg n "$1_median" --arg f "$2" '.benchmarks[] | select(.name == $n) | .[$f]' "$json"
+plan_json=$(mktemp)
+taskset -c 0 "$build/bin/herd-plan-bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_format=json >"$plan_json"
+
+median() { # benchmark name, field[, file]
+  jq -r --arg n "$1_median" --arg f "$2" '.benchmarks[] | select(.name == $n) | .[$f]' "${3:-$json}"
 }
+plan_ms() { median "BM_Plan/$1" real_time "$plan_json"; }
+plan_100=$(plan_ms 100)
+plan_1k=$(plan_ms 1000)
+plan_10k=$(plan_ms 10000)
+plan_growth=$(awk -v a="$plan_1k" -v b="$plan_10k" 'BEGIN { printf "%.1f", b / a }')
 floor_rate=$(median BM_EventParserFloor items_per_second)
 lint_rate=$(median BM_LintStream items_per_second)
 node_rate=$(median BM_NodeApiLoadAll items_per_second)
@@ -27,7 +36,7 @@ ratio=$(awk -v f="$floor_rate" -v l="$lint_rate" 'BEGIN { printf "%.2f", f / l }
 
 # Memory: lint a 2 MB and a 20 MB stream of the fixture; peak RSS must not grow with the stream.
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp" "$json"' EXIT
+trap 'rm -rf "$tmp" "$json" "$plan_json"' EXIT
 fixture=examples/rag-inference-platform.yaml
 for i in $(seq 1 1200); do printf -- '---\n'; cat "$fixture"; done >"$tmp/2mb.yaml"
 for i in $(seq 1 10); do cat "$tmp/2mb.yaml"; done >"$tmp/20mb.yaml"
@@ -49,13 +58,14 @@ for i in $(seq 1 200); do
 done
 version_us=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 
+load=$(cut -d" " -f1-3 /proc/loadavg)
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 cat >bench/RESULTS.md <<RESULTS
 # Benchmark results
 
 Written by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC').
 Machine: ${cpu}, $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; $(uname -sr); g++ $(g++ -dumpfullversion), Release (-O3).
-Benchmarks pinned to one core (\`taskset -c 0\`); medians of ${reps} repetitions.
+Benchmarks pinned to one core (\`taskset -c 0\`); medians of ${reps} repetitions. Load average when the run started: ${load}.
 
 ## Lint throughput (bars: ≥ 6,000 Stacks/s on one core; lint ≤ 1.5× the floor)
 Fixture: \`examples/rag-inference-platform.yaml\` repeated as a 1,000-document stream.
@@ -75,6 +85,18 @@ Lint cost / floor cost: **${ratio}×**.
 | fixture × 12,000 | ${size_large} MB | ${rss_large} KiB |
 
 Linting the ${size_large} MB stream took ${lint_large_ms} ms (one core, whole process).
+
+## Plan (bars: 10,000 charts < 100 ms; 10× the charts ≤ 12× the time)
+Graph + waves + cycle check + Bundle rendering on the in-memory model, random DAGs (fixed seed, up to three
+dependencies per chart), security and observability on (so the policy Bundle is rendered too).
+
+| charts | median |
+|---|---|
+| 100 | $(printf '%.2f' "$plan_100") ms |
+| 1,000 | $(printf '%.2f' "$plan_1k") ms |
+| 10,000 | $(printf '%.2f' "$plan_10k") ms |
+
+10× the charts (1,000 → 10,000) costs **${plan_growth}×** the time.
 
 ## Cold start (bar: ≤ 10 ms)
 \`kubectl-herd version\`: median wall time of 200 runs: **${version_us} µs**.

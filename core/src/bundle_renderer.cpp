@@ -1,9 +1,7 @@
 #include <herd/core/bundle_renderer.hpp>
-
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/go_duration.hpp>
 #include <herd/core/policy_template.hpp>
-#include <herd/core/yaml_writer.hpp>
 
 #include <cmath>
 #include <map>
@@ -60,7 +58,8 @@ json selector_json(const LabelSelector& selector) {
 }
 
 json cluster_ids_selector(const std::vector<std::string>& ids) {
-  return {{"matchExpressions", json::array({{{"key", k_cluster_name_label}, {"operator", "In"}, {"values", ids}}})}};
+  return {{"matchExpressions",
+           json::array({{{"key", k_cluster_name_label}, {"operator", "In"}, {"values", ids}}})}};
 }
 
 // The Stack's targets as Fleet targets (Fleet ORs them: the union).
@@ -78,14 +77,21 @@ json stack_targets(const StackTargets& targets) {
   return out;
 }
 
+// A manifest as Bundle resource content. JSON is YAML, so Fleet reads it as is, and writing it is cheap: the
+// policy Bundle of a 10,000-chart Stack holds thousands of them.
+std::string manifest_content(const json& manifest) {
+  return manifest.dump() + "\n";
+}
+
 json base_labels(const Stack& stack) {
   return {{"app.kubernetes.io/managed-by", "herd"},
           {"herd.suse.com/stack", label_value(stack.name)},
-          {"herd.suse.com/stack-namespace", label_value(stack.namespace_name.empty() ? "default" : stack.namespace_name)}};
+          {"herd.suse.com/stack-namespace",
+           label_value(stack.namespace_name.empty() ? "default" : stack.namespace_name)}};
 }
 
-// Adds the single rendered-hash annotation: a hash of everything rendered (no generation, no timestamp), so an
-// unchanged Stack renders byte-identical Bundles and the reconciler can skip them.
+// Adds the single rendered-hash annotation: a hash of everything rendered (no generation, no timestamp), so
+// an unchanged Stack renders byte-identical Bundles and the reconciler can skip them.
 void stamp(json& bundle) {
   const std::string hash = sha256_hex(bundle["metadata"]["labels"].dump() + bundle["spec"].dump());
   bundle["metadata"]["annotations"] = {{std::string(k_rendered_hash_annotation), hash}};
@@ -109,7 +115,8 @@ FeatureNamespaceMetadata namespace_metadata(const Stack& stack, const Policy& po
   return out;
 }
 
-std::optional<RenderedBundle> render_policy_bundle(const Stack& stack, const Policy& policy, const json& targets) {
+std::optional<RenderedBundle>
+render_policy_bundle(const Stack& stack, const Policy& policy, const json& targets) {
   json resources = json::array();
   json namespaces = json::array();
   std::map<std::string, bool> seen_namespaces;
@@ -120,7 +127,7 @@ std::optional<RenderedBundle> render_policy_bundle(const Stack& stack, const Pol
       name += metadata["namespace"].get<std::string>() + "-";
     }
     name += metadata.value("name", std::string("unnamed")) + ".yaml";
-    resources.push_back({{"name", name}, {"content", to_yaml(manifest)}});
+    resources.push_back({{"name", name}, {"content", manifest_content(manifest)}});
   };
   for (const auto& [enabled, feature] :
        {std::pair<bool, const FeaturePolicy*>{stack.security, &policy.security},
@@ -137,35 +144,37 @@ std::optional<RenderedBundle> render_policy_bundle(const Stack& stack, const Pol
           if (!feature->values.contains(chart.chart) && !feature->values.contains("*")) {
             continue;
           }
-          add_resource(expand_template(
-              manifest,
-              chart_template_variables(stack.name, chart.name, chart.namespace_name, feature->policy_mode)));
+          add_resource(
+              expand_template(manifest, chart_template_variables(stack.name, chart.name, chart.namespace_name,
+                                                                 feature->policy_mode)));
         }
       } else {
-        add_resource(expand_template(manifest, {{"stack", stack.name}, {"policyMode", feature->policy_mode}}));
+        add_resource(
+            expand_template(manifest, {{"stack", stack.name}, {"policyMode", feature->policy_mode}}));
       }
     }
   }
   if (resources.empty()) {
     return std::nullopt; // nothing to put in place first: no policy Bundle
   }
-  // The chart namespaces must exist before the namespaced policy objects in them. Helm keeps them on uninstall
-  // (they hold the workloads), and takeOwnership lets the policy Bundle adopt namespaces that already exist.
+  // The chart namespaces must exist before the namespaced policy objects in them. Helm keeps them on
+  // uninstall (they hold the workloads), and takeOwnership lets the policy Bundle adopt namespaces that
+  // already exist.
   const FeatureNamespaceMetadata metadata = namespace_metadata(stack, policy);
   json namespace_resources = json::array();
   for (const auto& chart : stack.charts) {
     if (seen_namespaces.emplace(chart.namespace_name, true).second) {
-      json manifest = {{"apiVersion", "v1"},
-                       {"kind", "Namespace"},
-                       {"metadata",
-                        {{"name", chart.namespace_name},
-                         {"annotations", {{"helm.sh/resource-policy", "keep"}}}}}};
+      json manifest = {
+          {"apiVersion", "v1"},
+          {"kind", "Namespace"},
+          {"metadata",
+           {{"name", chart.namespace_name}, {"annotations", {{"helm.sh/resource-policy", "keep"}}}}}};
       merge_values(manifest["metadata"]["annotations"], metadata.annotations);
       if (!metadata.labels.empty()) {
         manifest["metadata"]["labels"] = metadata.labels;
       }
-      namespace_resources.push_back({{"name", "Namespace-" + chart.namespace_name + ".yaml"},
-                                     {"content", to_yaml(manifest)}});
+      namespace_resources.push_back(
+          {{"name", "Namespace-" + chart.namespace_name + ".yaml"}, {"content", manifest_content(manifest)}});
     }
   }
   for (auto& resource : resources) {
@@ -179,9 +188,10 @@ std::optional<RenderedBundle> render_policy_bundle(const Stack& stack, const Pol
       {"kind", "Bundle"},
       {"metadata", {{"name", name}, {"namespace", stack.workspace}, {"labels", labels}}},
       {"spec",
-       {{"defaultNamespace", stack.charts.empty() ? std::string("default") : stack.charts.front().namespace_name},
+       {{"defaultNamespace",
+         stack.charts.empty() ? std::string("default") : stack.charts.front().namespace_name},
         {"helm",
-         {{"releaseName", bundle_name({stack.name, std::string(k_policy_bundle_suffix)})},
+         {{"releaseName", name}, // unique per Stack namespace too: two Stacks may share a chart namespace
           {"takeOwnership", true},
           {"disablePreProcess", true},
           {"timeoutSeconds", 0}}},
@@ -230,9 +240,11 @@ std::string policy_bundle_name(const Stack& stack) {
 
 RenderedStack render_bundles(const Stack& stack, const Policy& policy, const ConfigMapValues& config_maps) {
   RenderedStack rendered;
+  rendered.bundles.reserve(stack.charts.size() + 1);
   const json targets = stack_targets(stack.targets);
   std::optional<RenderedBundle> policy_bundle = render_policy_bundle(stack, policy, targets);
-  const std::string policy_name = policy_bundle ? policy_bundle->object["metadata"]["name"].get<std::string>() : "";
+  const std::string policy_name =
+      policy_bundle ? policy_bundle->object["metadata"]["name"].get<std::string>() : "";
   if (policy_bundle) {
     rendered.bundles.push_back(std::move(*policy_bundle));
   }
@@ -277,7 +289,8 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
       json from = json::array();
       for (const auto& reference : chart.secret_refs) {
         from.push_back(
-            {{"secretKeyRef", {{"name", reference.name}, {"namespace", chart.namespace_name}, {"key", reference.key}}}});
+            {{"secretKeyRef",
+              {{"name", reference.name}, {"namespace", chart.namespace_name}, {"key", reference.key}}}});
       }
       helm["valuesFrom"] = std::move(from);
     }
@@ -350,7 +363,9 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
     json bundle = {{"apiVersion", "fleet.cattle.io/v1alpha1"},
                    {"kind", "Bundle"},
                    {"metadata",
-                    {{"name", chart_bundle_name(stack, chart.name)}, {"namespace", stack.workspace}, {"labels", labels}}},
+                    {{"name", chart_bundle_name(stack, chart.name)},
+                     {"namespace", stack.workspace},
+                     {"labels", labels}}},
                    {"spec", std::move(spec)}};
     stamp(bundle);
     rendered.bundles.push_back({chart.name, std::move(bundle)});

@@ -6,7 +6,7 @@
 
 namespace herd::core {
 
-std::optional<double> parse_go_duration(std::string_view text) {
+std::optional<double> parse_go_duration(std::string_view text, bool check_range) {
   if (text == "0") {
     return 0.0;
   }
@@ -55,6 +55,9 @@ std::optional<double> parse_go_duration(std::string_view text) {
     if (!matched) {
       return std::nullopt;
     }
+  }
+  if (check_range && total > k_max_go_duration_seconds) {
+    return std::nullopt;
   }
   return total;
 }

@@ -1,6 +1,5 @@
-#include <herd/core/policy_template.hpp>
-
 #include <herd/core/policy.hpp>
+#include <herd/core/policy_template.hpp>
 
 namespace herd::core {
 
@@ -12,7 +11,8 @@ std::string expand(std::string text, const TemplateVariables& variables) {
   }
   for (const auto& [name, value] : variables) {
     const std::string token = "${" + name + "}";
-    for (std::size_t at = text.find(token); at != std::string::npos; at = text.find(token, at + value.size())) {
+    for (std::size_t at = text.find(token); at != std::string::npos;
+         at = text.find(token, at + value.size())) {
       text.replace(at, token.size(), value);
     }
   }

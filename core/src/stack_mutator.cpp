@@ -61,7 +61,8 @@ void apply_feature_values(Mutation& mutation,
       chart.value("chart", json(name)).is_string() ? chart.value("chart", name) : name;
   const std::string namespace_name =
       chart.value("namespace", json(name)).is_string() ? chart.value("namespace", name) : name;
-  const TemplateVariables variables = chart_template_variables(stack_name, name, namespace_name, feature.policy_mode);
+  const TemplateVariables variables =
+      chart_template_variables(stack_name, name, namespace_name, feature.policy_mode);
   for (const std::string& key : {std::string("*"), chart_name}) {
     const auto overlay = feature.values.find(key);
     if (overlay == feature.values.end() || !overlay->is_object() || overlay->empty()) {
@@ -81,7 +82,8 @@ void apply_feature_values(Mutation& mutation,
       return;
     }
     mutation.fill(values["inline"], expand_template(*overlay, variables),
-                  join_path(chart_path, "values") + ".inline", "policy " + feature_name + " values for chart " + key);
+                  join_path(chart_path, "values") + ".inline",
+                  "policy " + feature_name + " values for chart " + key);
   }
 }
 

@@ -1,5 +1,6 @@
 #include <herd/core/bundle_renderer.hpp>
 #include <herd/core/dependency_graph.hpp>
+#include <herd/core/go_duration.hpp>
 #include <herd/core/json_path.hpp>
 #include <herd/core/rule_catalog.hpp>
 #include <herd/core/stack_rules.hpp>
@@ -111,6 +112,12 @@ void check_charts(const Stack& stack, DiagnosticSink& sink) {
     check_selector(stack.targets.selector, "spec.targets.selector", sink);
   }
   for (const Chart& chart : stack.charts) {
+    // The schema checks the form; only the range is left (a well-formed duration Go cannot represent).
+    if (!chart.timeout.empty() && parse_go_duration(chart.timeout, false) &&
+        !parse_go_duration(chart.timeout)) {
+      sink.error(rules::timeout_not_duration, chart_path(chart) + ".timeout",
+                 "timeout \"" + chart.timeout + "\" is longer than Go's longest duration (2562047h)");
+    }
     if (!chart.timeout.empty() && !chart.wait) {
       sink.warning(rules::timeout_without_wait, chart_path(chart) + ".timeout",
                    "timeout has no effect on chart \"" + chart.name + "\" without wait: true");
@@ -153,7 +160,8 @@ bool targets_gpu_clusters(const StackTargets& targets) {
   return false;
 }
 
-// The path (under values.inline) of the first `nvidia.com/gpu` key, or empty. Iterative: values are user input.
+// The path (under values.inline) of the first `nvidia.com/gpu` key, or empty. Iterative: values are user
+// input.
 std::string find_gpu_request(const nlohmann::json& values, const std::string& base) {
   std::vector<std::pair<const nlohmann::json*, std::string>> pending{{&values, base}};
   while (!pending.empty()) {
@@ -183,10 +191,11 @@ void check_fleet_mapping(const Stack& stack, DiagnosticSink& sink) {
     if (!gpu_targets) {
       const std::string request = find_gpu_request(chart.inline_values, chart_path(chart) + ".values.inline");
       if (!request.empty()) {
-        sink.warning(rules::gpu_without_gpu_targets, request,
-                     "chart \"" + chart.name +
-                         "\" requests nvidia.com/gpu, but no target of the Stack selects GPU clusters; its pods "
-                         "stay Pending on clusters without GPUs");
+        sink.warning(
+            rules::gpu_without_gpu_targets, request,
+            "chart \"" + chart.name +
+                "\" requests nvidia.com/gpu, but no target of the Stack selects GPU clusters; its pods "
+                "stay Pending on clusters without GPUs");
       }
     }
     if (chart.name.empty()) {
@@ -196,8 +205,8 @@ void check_fleet_mapping(const Stack& stack, DiagnosticSink& sink) {
     const auto [it, inserted] = bundles.emplace(name, "chart \"" + chart.name + "\"");
     if (!inserted && it->second != "chart \"" + chart.name + "\"") {
       sink.error(rules::bundle_name_collision, chart_path(chart) + ".name",
-                 "chart \"" + chart.name + "\" would get the Fleet Bundle name \"" + name + "\", already used by " +
-                     it->second);
+                 "chart \"" + chart.name + "\" would get the Fleet Bundle name \"" + name +
+                     "\", already used by " + it->second);
     }
   }
 }

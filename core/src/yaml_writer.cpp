@@ -1,6 +1,5 @@
-#include <herd/core/yaml_writer.hpp>
-
 #include <herd/core/yaml_loader.hpp>
+#include <herd/core/yaml_writer.hpp>
 
 #include <yaml-cpp/emitter.h>
 #include <yaml-cpp/emittermanip.h>

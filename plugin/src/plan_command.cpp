@@ -3,6 +3,7 @@
 #include "input_files.hpp"
 #include "policy_file.hpp"
 #include "terminal.hpp"
+
 #include <herd/core/bundle_renderer.hpp>
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/json_path.hpp>
@@ -96,11 +97,12 @@ void print_text(const PlannedStack& planned, const core::Policy& policy, std::os
   const core::Stack& stack = planned.stack;
   const auto bold = [&](const std::string& text) { return color ? "\033[1m" + text + "\033[0m" : text; };
   const auto injected = [&](const std::string& text) { return color ? "\033[36m" + text + "\033[0m" : text; };
-  out << bold("Stack " + (stack.namespace_name.empty() ? std::string("default") : stack.namespace_name) + "/" +
-              stack.name)
+  out << bold("Stack " + (stack.namespace_name.empty() ? std::string("default") : stack.namespace_name) +
+              "/" + stack.name)
       << " (" << planned.file << ")\n";
-  out << "  env " << stack.env << ", security " << (stack.security ? "enabled" : "disabled") << ", observability "
-      << (stack.observability ? "enabled" : "disabled") << (stack.paused ? ", PAUSED" : "") << "\n";
+  out << "  env " << stack.env << ", security " << (stack.security ? "enabled" : "disabled")
+      << ", observability " << (stack.observability ? "enabled" : "disabled")
+      << (stack.paused ? ", PAUSED" : "") << "\n";
   out << "  Fleet workspace " << stack.workspace << ", targets: " << targets_text(stack.targets) << "\n";
   if (!planned.mutation.injected.empty()) {
     out << "  Injected by policy \"" << policy.name << "\" (sha256 " << policy.sha256.substr(0, 12) << "):\n";
@@ -143,12 +145,13 @@ void print_text(const PlannedStack& planned, const core::Policy& policy, std::os
       const json& bundle = *bundles.at(chart.name);
       const json& helm = bundle["spec"]["helm"];
       out << "  " << bold(chart.name) << "\n";
-      out << "    bundle      " << bundle["metadata"]["name"].get<std::string>() << " (workspace " << stack.workspace
-          << ")\n";
+      out << "    bundle      " << bundle["metadata"]["name"].get<std::string>() << " (workspace "
+          << stack.workspace << ")\n";
       out << "    chart       " << chart.chart << " " << chart.version << " from " << chart.repo << "\n";
       out << "    release     " << chart.release_name << " in namespace " << chart.namespace_name << "\n";
       out << "    wait        "
-          << (chart.wait ? "yes, timeout " + chart.timeout + " (" + std::to_string(helm["timeoutSeconds"].get<long long>()) + "s)"
+          << (chart.wait ? "yes, timeout " + chart.timeout + " (" +
+                               std::to_string(helm["timeoutSeconds"].get<long long>()) + "s)"
                          : std::string("no"))
           << "\n";
       if (!chart.depends_on.empty()) {
@@ -185,9 +188,9 @@ void print_text(const PlannedStack& planned, const core::Policy& policy, std::os
       }
     }
   }
-  const std::size_t cyclic = stack.charts.size() -
-                             std::accumulate(waves.begin(), waves.end(), std::size_t{0},
-                                             [](std::size_t n, const auto& wave) { return n + wave.size(); });
+  const std::size_t cyclic =
+      stack.charts.size() - std::accumulate(waves.begin(), waves.end(), std::size_t{0},
+                                            [](std::size_t n, const auto& wave) { return n + wave.size(); });
   out << "\n"
       << stack.charts.size() << " chart" << (stack.charts.size() == 1 ? "" : "s") << " in " << waves.size()
       << " wave" << (waves.size() == 1 ? "" : "s") << ", " << planned.rendered.bundles.size() << " Bundle"
@@ -239,7 +242,8 @@ void add_plan_command(CLI::App& app, PlanOptions& options) {
   command->add_option("--values-from", options.values_from,
                       "Directory standing in for ConfigMaps: DIR/<configmap>/<key> holds its values YAML");
   command->add_flag("-R,--recursive", options.recursive, "Descend into subdirectories");
-  command->footer(R"(Plan judges each Stack exactly as lint does (defaults and policy first) and refuses invalid
+  command->footer(
+      R"(Plan judges each Stack exactly as lint does (defaults and policy first) and refuses invalid
 ones. The text plan lists what the policy injected, the deployment waves (wave 1: charts without
 dependencies; wave N: charts whose dependencies are all in earlier waves) and, per chart, its Bundle.
 -o yaml|json prints exactly the Bundles the reconciler applies, ready for kubectl apply -f -.
@@ -338,7 +342,7 @@ int plan(const PlanOptions& options, const CommandContext& context) {
       }
     });
   }
-  if (options.output == "json") {
+  if (options.output == "json" && !list_items.empty()) {
     context.out << json{{"apiVersion", "v1"}, {"kind", "List"}, {"items", list_items}}.dump(2) << '\n';
   }
   if (stacks == 0 && !invalid) {

@@ -16,8 +16,8 @@ struct PlanOptions {
 
 void add_plan_command(CLI::App& app, PlanOptions& options);
 
-// Plans every Stack of the inputs offline. Returns 0, 1 when a Stack is invalid (its findings go to stderr and
-// nothing is printed for it), 2 on unreadable input or a bad policy.
+// Plans every Stack of the inputs offline. Returns 0, 1 when a Stack is invalid (its findings go to stderr
+// and nothing is printed for it), 2 on unreadable input or a bad policy.
 int plan(const PlanOptions& options, const CommandContext& context);
 
 } // namespace herd::plugin

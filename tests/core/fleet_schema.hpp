@@ -101,13 +101,14 @@ public:
       errors.emplace_back(where, error.description);
     }
     std::vector<std::string> out;
-    for (const auto& [where, description] : errors) {
+    for (const auto& entry : errors) {
+      const std::string& where = entry.first;
       // A parent's error only repeats that a child failed: keep the innermost errors.
       const bool repeats_a_child = std::any_of(errors.begin(), errors.end(), [&](const auto& other) {
         return other.first.size() > where.size() &&
                other.first.compare(0, where.size() + 1, where + " ") == 0;
       });
-      const std::string line = where + ": " + description;
+      const std::string line = where + ": " + entry.second;
       if (!repeats_a_child && std::find(out.begin(), out.end(), line) == out.end()) {
         out.push_back(line);
       }
@@ -195,7 +196,8 @@ private:
       const auto properties = schema.find("properties");
       const auto additional = schema.find("additionalProperties");
       for (const auto& [key, child] : value.items()) {
-        const std::string child_path = path + "." + key;
+        std::string child_path = path;
+        child_path.append(".").append(key);
         if (properties != schema.end() && properties->contains(key)) {
           walk(child, (*properties)[key], child_path, out);
         } else if (additional != schema.end() && additional->is_object()) {
@@ -238,7 +240,9 @@ private:
         } else if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
           child_schema = &schema["additionalProperties"];
         }
-        find_nulls(child, *child_schema, path.empty() ? key : path + "." + key, out);
+        std::string child_path = path;
+        child_path.append(path.empty() ? "" : ".").append(key);
+        find_nulls(child, *child_schema, child_path, out);
       }
     } else if (value.is_array()) {
       const nlohmann::json& items = schema.contains("items") ? schema["items"] : no_schema;

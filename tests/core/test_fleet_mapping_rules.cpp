@@ -45,15 +45,16 @@ TEST(FleetMappingRules, GpuRequestWithoutGpuTargetsIsAWarningAtTheRequest) {
   EXPECT_EQ(gpu[0].line, 17);
   EXPECT_EQ(gpu[0].column, 31);
   EXPECT_EQ(gpu[0].path, "spec.charts[0].values.inline.resources.limits[\"nvidia.com/gpu\"]");
-  EXPECT_THAT(gpu[0].message, ::testing::HasSubstr("chart \"ollama\" requests nvidia.com/gpu, but no target"));
+  EXPECT_THAT(gpu[0].message,
+              ::testing::HasSubstr("chart \"ollama\" requests nvidia.com/gpu, but no target"));
 }
 
 TEST(FleetMappingRules, GpuRequestIsFineWhenTargetsNameGpuClusters) {
-  for (const std::string targets : {"    selector:\n      matchLabels: {gpu: \"true\"}\n",
-                                    "    clusterIds: [c-m-gpu01]\n",
-                                    "    clusterGroup: gpu-fleet\n",
-                                    "    selector:\n      matchExpressions:\n        - {key: nvidia.com/gpu.present, "
-                                    "operator: Exists}\n"}) {
+  for (const std::string targets :
+       {"    selector:\n      matchLabels: {gpu: \"true\"}\n", "    clusterIds: [c-m-gpu01]\n",
+        "    clusterGroup: gpu-fleet\n",
+        "    selector:\n      matchExpressions:\n        - {key: nvidia.com/gpu.present, "
+        "operator: Exists}\n"}) {
     const Diagnostics findings = lint_text(gpu_stack(targets));
     EXPECT_TRUE(with_rule(findings, rules::gpu_without_gpu_targets).empty()) << targets << describe(findings);
   }
@@ -76,6 +77,7 @@ TEST(FleetMappingRules, ChartNamedLikeThePolicyBundleCollides) {
   ASSERT_EQ(collisions.size(), 1U) << describe(findings);
   EXPECT_EQ(collisions[0].line, 9);
   EXPECT_EQ(collisions[0].column, 13);
-  EXPECT_EQ(collisions[0].message, "chart \"herd-policy\" would get the Fleet Bundle name \"default-s-herd-policy\", "
-                                   "already used by the policy Bundle");
+  EXPECT_EQ(collisions[0].message,
+            "chart \"herd-policy\" would get the Fleet Bundle name \"default-s-herd-policy\", "
+            "already used by the policy Bundle");
 }

@@ -272,7 +272,8 @@ TEST(Linter, HundredThousandChartChainHasNoCycle) {
   const auto linter = test::make_linter(roomy_policy(200'000));
   ASSERT_NE(linter, nullptr);
 
-  const Diagnostics findings = lint_text(chain_stack(test::k_big_chart_count, false), "stack.yaml", linter.get());
+  const Diagnostics findings =
+      lint_text(chain_stack(test::k_big_chart_count, false), "stack.yaml", linter.get());
 
   EXPECT_THAT(findings, IsEmpty()) << describe(findings);
 }
@@ -289,7 +290,8 @@ TEST(Linter, HundredThousandChartCycleIsOneTruncatedFinding) {
   EXPECT_EQ(findings[0].line, 10);
   EXPECT_EQ(findings[0].path, "spec.charts[0].dependsOn[0]"); // c0's dependsOn: [c<n-1>]
   const auto c = [](std::size_t i) { return "c" + std::to_string(i); };
-  EXPECT_THAT(findings[0].message, HasSubstr("dependency cycle: c0 -> " + c(n - 1) + " -> " + c(n - 2) + " -> "));
+  EXPECT_THAT(findings[0].message,
+              HasSubstr("dependency cycle: c0 -> " + c(n - 1) + " -> " + c(n - 2) + " -> "));
   EXPECT_THAT(findings[0].message,
               HasSubstr(" -> " + c(n - 19) + " -> ... (" + std::to_string(n - 20) + " more) -> c0"));
   EXPECT_LT(findings[0].message.size(), 400U);

@@ -1,4 +1,5 @@
 #include "lint_helpers.hpp"
+
 #include <herd/core/rule_catalog.hpp>
 #include <herd/core/yaml_loader.hpp>
 

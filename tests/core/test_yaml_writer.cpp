@@ -58,9 +58,8 @@ TEST(YamlWriter, MultiLineStringsEndingInOneNewline) {
   }
 }
 
-// DISABLED: bug in core/src/yaml_writer.cpp. Multi-line strings are written as `|` literal blocks, whose
-// "clip" chomping always reads back exactly one final newline: "line one\nline two" comes back as "line
-// one\nline two\n" (a PEM certificate or a script without a final newline changes). Needs `|-` (strip) here.
+// A `|` literal block reads back with exactly one final newline ("clip"): other multi-line strings must not
+// be written as one (a PEM certificate or a script without a final newline would change).
 TEST(YamlWriter, MultiLineStringsWithoutAFinalNewlineKeepTheirEnd) {
   for (const std::string text :
        {"line one\nline two", "a\n\nb", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"}) {
@@ -69,15 +68,12 @@ TEST(YamlWriter, MultiLineStringsWithoutAFinalNewlineKeepTheirEnd) {
   }
 }
 
-// DISABLED: bug in core/src/yaml_writer.cpp, as above: "a\n\n" reads back as "a\n" (needs `|+`, keep).
 TEST(YamlWriter, MultiLineStringsKeepSeveralFinalNewlines) {
   expect_round_trip({{"v", "two final newlines\n\n"}});
 }
 
-// DISABLED: bug in core/src/yaml_writer.cpp. A multi-line string whose first line starts with a space is
-// written as a literal block without an indentation indicator ("v: |\n    indented\n  second\n"), which is
-// not valid YAML: `kubectl herd plan -o yaml` prints a document kubectl cannot read. Needs `|2` (or double
-// quotes).
+// A literal block whose first line starts with a space needs an indentation indicator; without one the output
+// is not YAML at all (`kubectl herd plan -o yaml` would print a document kubectl cannot read).
 TEST(YamlWriter, MultiLineStringsWithAnIndentedFirstLineStayValidYaml) {
   expect_round_trip({{"v", "  indented first line\nsecond\n"}});
 }

@@ -255,7 +255,7 @@ TEST(PlanCommand, JsonIsAListOfTheBundlesFleetAccepts) {
   const json list = json::parse(result.out);
   EXPECT_EQ(list["apiVersion"], "v1");
   EXPECT_EQ(list["kind"], "List");
-  ASSERT_EQ(list["items"].size(), 4u);
+  ASSERT_EQ(list["items"].size(), 4U);
   EXPECT_EQ(list["items"][0]["metadata"]["name"], "default-rag-inference-platform-herd-policy");
   EXPECT_EQ(list["items"][1]["metadata"]["name"], "default-rag-inference-platform-gpu-operator");
   EXPECT_EQ(list["items"][2]["metadata"]["name"], "default-rag-inference-platform-qdrant");
@@ -342,15 +342,24 @@ TEST(PlanCommand, ValuesFromWithoutTheConfigMapsFileStillReportsItMissing) {
 TEST(PlanCommand, EveryStackOfAStreamIsPlanned) {
   const TempDir dir;
   const std::string stream = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: skipped\n---\n" +
-                             herd::plugin::testing::run_cli({"scaffold", "first"}).out + "---\n" +
-                             herd::plugin::testing::run_cli({"scaffold", "second"}).out;
-  const CliResult result = run_cli({"plan", "-f", dir.file("two.yaml", stream), "-o", "json"});
+                             run_cli({"scaffold", "first"}).out + "---\n" +
+                             run_cli({"scaffold", "second"}).out;
+  const std::string file = dir.file("two.yaml", stream);
 
-  ASSERT_EQ(result.code, 0) << result.err;
-  const json list = json::parse(result.out);
-  ASSERT_GE(list["items"].size(), 2u);
+  const CliResult as_json = run_cli({"plan", "-f", file, "-o", "json"});
+  const CliResult yaml = run_cli({"plan", "-f", file, "-o", "yaml"});
+  const CliResult text = run_cli({"plan", "-f", file, "--color", "never"});
+
+  ASSERT_EQ(as_json.code, 0) << as_json.err;
+  const json list = json::parse(as_json.out);
+  ASSERT_GE(list["items"].size(), 2U);
   EXPECT_EQ(list["items"].front()["metadata"]["labels"]["herd.suse.com/stack"], "first");
   EXPECT_EQ(list["items"].back()["metadata"]["labels"]["herd.suse.com/stack"], "second");
+  ASSERT_EQ(yaml.code, 0) << yaml.err;
+  EXPECT_EQ(json(yaml_documents(yaml.out)), list["items"]);
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("Stack default/first ("));
+  EXPECT_THAT(text.out, HasSubstr(".\n\nStack default/second ("));
 }
 
 TEST(PlanCommand, ReadsTheStackFromStandardInput) {
@@ -428,7 +437,7 @@ TEST(PlanCommand, InvalidStackExitsOneWithFindingsOnStderrAndNothingOnStdout) {
 // planned: an invalid Stack (exit 1) or a file without a Stack (exit 1) still writes
 // {"apiVersion": "v1", "items": [], "kind": "List"} to stdout, unlike text, yaml and dot, which print
 // nothing.
-TEST(PlanCommand, DISABLED_InvalidStackPrintsNoJsonEither) {
+TEST(PlanCommand, InvalidStackPrintsNoJsonEither) {
   const TempDir dir;
 
   const CliResult result = run_cli({"plan", "-f", dir.file("broken.yaml", k_invalid_stack), "-o", "json"});
@@ -448,7 +457,7 @@ TEST(PlanCommand, ValidStacksAreStillPlannedNextToAnInvalidOne) {
 
   EXPECT_EQ(result.code, 1);
   const json list = json::parse(result.out);
-  ASSERT_EQ(list["items"].size(), 1u);
+  ASSERT_EQ(list["items"].size(), 1U);
   EXPECT_EQ(list["items"][0]["metadata"]["name"], "default-ollama-simple-ollama");
 }
 

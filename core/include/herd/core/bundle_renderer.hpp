@@ -18,7 +18,8 @@ inline constexpr std::string_view k_policy_bundle_suffix = "herd-policy";
 
 // Returns the parsed values document a ConfigMap holds under `key`, or nullopt when it is not known (offline,
 // ConfigMaps cannot be read).
-using ConfigMapValues = std::function<std::optional<nlohmann::json>(const std::string& name, const std::string& key)>;
+using ConfigMapValues =
+    std::function<std::optional<nlohmann::json>(const std::string& name, const std::string& key)>;
 
 // One rendered Fleet Bundle and what it came from.
 struct RenderedBundle {
@@ -32,9 +33,9 @@ struct RenderedStack {
   std::vector<std::string> unresolved_config_maps;
 };
 
-// A DNS-safe Bundle name from `parts` joined by '-': lower-case, invalid characters replaced by '-', and, when
-// longer than 53 characters (Fleet's limit for Bundle names that become Helm release names), cut and suffixed
-// with the first 8 hex digits of the sha256 of the full name, so it stays stable and unique.
+// A DNS-safe Bundle name from `parts` joined by '-': lower-case, invalid characters replaced by '-', and,
+// when longer than 53 characters (Fleet's limit for Bundle names that become Helm release names), cut and
+// suffixed with the first 8 hex digits of the sha256 of the full name, so it stays stable and unique.
 std::string bundle_name(const std::vector<std::string>& parts);
 
 // The Bundle name of `chart` of `stack`: <stack-namespace>-<stack>-<chart>.
@@ -42,9 +43,10 @@ std::string chart_bundle_name(const Stack& stack, const std::string& chart);
 // The name of the Stack's policy Bundle: <stack-namespace>-<stack>-herd-policy.
 std::string policy_bundle_name(const Stack& stack);
 
-// Renders the Fleet Bundles the reconciler applies for `stack` (the effective Stack, after defaults and policy
-// injection; see Linter::check_stack) exactly as DESIGN §5 maps them. Deterministic: the same input gives
-// byte-identical JSON. `config_maps` supplies ConfigMap values when known.
-RenderedStack render_bundles(const Stack& stack, const Policy& policy, const ConfigMapValues& config_maps = {});
+// Renders the Fleet Bundles the reconciler applies for `stack` (the effective Stack, after defaults and
+// policy injection; see Linter::check_stack) exactly as DESIGN §5 maps them. Deterministic: the same input
+// gives byte-identical JSON. `config_maps` supplies ConfigMap values when known.
+RenderedStack
+render_bundles(const Stack& stack, const Policy& policy, const ConfigMapValues& config_maps = {});
 
 } // namespace herd::core

@@ -71,8 +71,8 @@ struct Stack {
   std::string workspace;
   StackTargets targets;
   std::vector<Chart> charts;
-  // JSON pointers the policy injected (the herd.suse.com/injected annotation): they fill only what the user left
-  // unset, so the renderer lets ConfigMap values win over them.
+  // JSON pointers the policy injected (the herd.suse.com/injected annotation): they fill only what the user
+  // left unset, so the renderer lets ConfigMap values win over them.
   std::vector<std::string> injected_pointers;
 };
 

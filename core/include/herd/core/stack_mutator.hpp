@@ -18,8 +18,8 @@ struct MutationNotice {
 };
 
 struct MutationResult {
-  std::vector<std::string> defaulted; // paths set to their API default
-  std::vector<std::string> injected;  // paths set by the policy (features turned on, values overlays)
+  std::vector<std::string> defaulted;        // paths set to their API default
+  std::vector<std::string> injected;         // paths set by the policy (features turned on, values overlays)
   std::vector<std::string> injected_reasons; // why, for each entry of `injected` (same index)
   std::vector<MutationNotice> warnings;
   bool changed = false;

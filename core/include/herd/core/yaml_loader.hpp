@@ -14,7 +14,7 @@ namespace herd::core {
 
 // Bounds that keep hostile YAML from exhausting the stack or memory.
 struct YamlLimits {
-  int max_depth = 128;                     // nesting of mappings and sequences
+  int max_depth = 128;                   // nesting of mappings and sequences
   std::size_t max_alias_nodes = 100'000; // nodes materialised by expanding aliases, per document
 };
 
