@@ -60,4 +60,16 @@ core::Result<std::vector<InputFile>> expand_inputs(const std::vector<std::string
   return files;
 }
 
+std::string display_name(const InputFile& input) {
+  return input.path == "-" ? "<stdin>" : input.path;
+}
+
+std::istream* open_input(const InputFile& input, std::istream& standard_input, std::ifstream& file) {
+  if (input.path == "-") {
+    return &standard_input;
+  }
+  file.open(input.path, std::ios::binary);
+  return file ? &file : nullptr;
+}
+
 } // namespace herd::plugin

@@ -47,12 +47,7 @@ Examples:
 }
 
 int lint(const LintOptions& options, const CommandContext& context) {
-  auto policy = load_policy(context.global.policy_file);
-  if (!policy) {
-    context.err << "kubectl herd: error: " << policy.error().message << '\n';
-    return k_exit_usage;
-  }
-  auto linter = core::Linter::create(std::move(policy).value());
+  auto linter = load_linter(context.global.policy_file);
   if (!linter) {
     context.err << "kubectl herd: error: " << linter.error().message << '\n';
     return k_exit_usage;
@@ -64,16 +59,12 @@ int lint(const LintOptions& options, const CommandContext& context) {
   }
   LintRun run;
   for (const auto& input : *inputs) {
-    const std::string name = input.path == "-" ? "<stdin>" : input.path;
+    const std::string name = display_name(input);
     std::ifstream file;
-    std::istream* stream = &context.in;
-    if (input.path != "-") {
-      file.open(input.path, std::ios::binary);
-      if (!file) {
-        context.err << "kubectl herd: error: cannot read \"" << input.path << "\"\n";
-        return k_exit_usage;
-      }
-      stream = &file;
+    std::istream* stream = open_input(input, context.in, file);
+    if (stream == nullptr) {
+      context.err << "kubectl herd: error: cannot read \"" << input.path << "\"\n";
+      return k_exit_usage;
     }
     const std::size_t before = run.findings.size();
     const core::StreamSummary summary = (*linter)->lint_stream(*stream, name, run.findings);

@@ -256,12 +256,7 @@ Examples:
 }
 
 int plan(const PlanOptions& options, const CommandContext& context) {
-  auto policy = load_policy(context.global.policy_file);
-  if (!policy) {
-    context.err << "kubectl herd: error: " << policy.error().message << '\n';
-    return k_exit_usage;
-  }
-  auto linter = core::Linter::create(policy.value());
+  auto linter = load_linter(context.global.policy_file);
   if (!linter) {
     context.err << "kubectl herd: error: " << linter.error().message << '\n';
     return k_exit_usage;
@@ -278,16 +273,12 @@ int plan(const PlanOptions& options, const CommandContext& context) {
   json list_items = json::array();
   bool first_document = true;
   for (const auto& input : *inputs) {
-    const std::string name = input.path == "-" ? "<stdin>" : input.path;
+    const std::string name = display_name(input);
     std::ifstream file;
-    std::istream* stream = &context.in;
-    if (input.path != "-") {
-      file.open(input.path, std::ios::binary);
-      if (!file) {
-        context.err << "kubectl herd: error: cannot read \"" << input.path << "\"\n";
-        return k_exit_usage;
-      }
-      stream = &file;
+    std::istream* stream = open_input(input, context.in, file);
+    if (stream == nullptr) {
+      context.err << "kubectl herd: error: cannot read \"" << input.path << "\"\n";
+      return k_exit_usage;
     }
     core::read_yaml_stream(*stream, name, [&](core::YamlDocument& document) {
       core::Diagnostics findings = document.diagnostics;
@@ -314,7 +305,7 @@ int plan(const PlanOptions& options, const CommandContext& context) {
       }
       planned.stack = core::stack_from_json(effective);
       planned.effective = std::move(effective);
-      planned.rendered = core::render_bundles(planned.stack, policy.value(), config_maps);
+      planned.rendered = core::render_bundles(planned.stack, (*linter)->policy(), config_maps);
       if (options.output == "yaml") {
         for (const auto& bundle : planned.rendered.bundles) {
           context.out << (first_document ? "" : "---\n") << core::to_yaml(bundle.object);
@@ -331,7 +322,7 @@ int plan(const PlanOptions& options, const CommandContext& context) {
           context.out << "\n";
         }
         first_document = false;
-        print_text(planned, policy.value(), context.out, color);
+        print_text(planned, (*linter)->policy(), context.out, color);
       }
       if (options.output != "text" && !planned.rendered.unresolved_config_maps.empty()) {
         context.err << "warning: " << planned.stack.name << ": values of ConfigMaps not included (offline):";

@@ -18,4 +18,12 @@ core::Result<core::Policy> load_policy(const std::string& path) {
   return core::parse_policy(text.str(), path);
 }
 
+core::Result<std::shared_ptr<core::Linter>> load_linter(const std::string& policy_path) {
+  auto policy = load_policy(policy_path);
+  if (!policy) {
+    return policy.error();
+  }
+  return core::Linter::create(std::move(policy).value());
+}
+
 } // namespace herd::plugin

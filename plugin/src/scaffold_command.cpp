@@ -255,12 +255,7 @@ int scaffold(const ScaffoldOptions& options, const CommandContext& context) {
   const std::string text = render_scaffold(options);
 
   // The promise is a Stack that passes lint: check it with the same core, and refuse to write anything else.
-  auto policy = load_policy(context.global.policy_file);
-  if (!policy) {
-    context.err << "kubectl herd: error: " << policy.error().message << '\n';
-    return k_exit_usage;
-  }
-  auto linter = core::Linter::create(std::move(policy).value());
+  auto linter = load_linter(context.global.policy_file);
   if (!linter) {
     context.err << "kubectl herd: error: " << linter.error().message << '\n';
     return k_exit_usage;
