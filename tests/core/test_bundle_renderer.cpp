@@ -507,7 +507,7 @@ TEST(BundleRenderer, TimeoutsOfEveryGoDurationFormRoundUpToWholeSeconds) {
 TEST(BundleRenderer, TimeoutSecondsNeverWrapsNegative) {
   const auto findings =
       test::lint_text(test::stack_yaml("      wait: true\n      timeout: 99999999999999999999h\n"));
-  ASSERT_EQ(findings.size(), 1u) << test::describe(findings);
+  ASSERT_EQ(findings.size(), 1U) << test::describe(findings);
   EXPECT_EQ(findings[0].rule, "HERD107");
   EXPECT_EQ(findings[0].line, 14);
   EXPECT_EQ(findings[0].column, 16);
@@ -515,7 +515,7 @@ TEST(BundleRenderer, TimeoutSecondsNeverWrapsNegative) {
             "timeout \"99999999999999999999h\" is longer than Go's longest duration (2562047h)");
 
   Stack stack = effective_stack(test::stack_yaml("      wait: true\n")).stack;
-  ASSERT_EQ(stack.charts.size(), 1u);
+  ASSERT_EQ(stack.charts.size(), 1U);
   stack.charts[0].timeout = "99999999999999999999h";
   const RenderedStack rendered = render_bundles(stack, default_policy());
   EXPECT_GT(bundle_of(rendered, "app")["spec"]["helm"]["timeoutSeconds"].get<long long>(), 0);
