@@ -5,10 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
+# The Fleet-schema tests read Fleet's own CRDs from ../shared/reference at run time (never copied here). A clone
+# without that folder next to it (a newcomer's machine) cannot run them: say so and run the rest.
+exclude=()
+if [[ ! -f ../shared/reference/fleet/bundles.fleet.cattle.io.yaml ]]; then
+  echo "warning: ../shared/reference/fleet not found: skipping the tests that validate against Fleet's CRDs" >&2
+  exclude=(-E 'FleetBundleSchema|BundleRendererFleetSchema|NamespaceLabelsAndAnnotationsOfEnabledFeaturesGoToEveryNamespace|BundlesFleetAccepts')
+fi
+
 echo "== build (RelWithDebInfo) and test"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs" "${exclude[@]}"
 
 echo "== clang-format"
 cmake --build build --target check-format
@@ -17,5 +25,5 @@ echo "== build and test under ASan + UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHERD_SANITIZE=ON -DHERD_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" "${exclude[@]}"
 echo "== all tests passed"
