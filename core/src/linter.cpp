@@ -64,6 +64,21 @@ void Linter::check_stack(json document, DiagnosticSink& sink, MutationResult* mu
   }
 }
 
+void Linter::check_update(const json& old_document,
+                          json document,
+                          DiagnosticSink& sink,
+                          MutationResult* mutation,
+                          json* effective) {
+  json updated;
+  check_stack(std::move(document), sink, mutation, &updated);
+  json stored = old_document;
+  mutate_stack(stored, m_policy); // a Stack stored before a policy change may lack today's defaults
+  check_stack_update(stack_from_json(stored), stack_from_json(updated), sink);
+  if (effective != nullptr) {
+    *effective = std::move(updated);
+  }
+}
+
 StreamSummary Linter::lint_stream(std::istream& input, std::string_view file, Diagnostics& out) {
   StreamSummary summary;
   read_yaml_stream(input, file, [&](YamlDocument& document) {

@@ -108,7 +108,7 @@ Result<Policy> parse_policy(std::string_view yaml, std::string_view file) {
     TenancyRule tenancy;
     tenancy.namespaces = strings(rule["namespaces"]);
     tenancy.workspaces = strings(rule.value("workspaces", json::array()));
-    tenancy.cluster_selector = rule.value("clusterSelector", json::object());
+    tenancy.cluster_selector = label_selector_from_json(rule.value("clusterSelector", json::object()));
     policy.tenancy.push_back(std::move(tenancy));
   }
   return policy;

@@ -66,6 +66,11 @@ constexpr std::array k_rules = {
     RuleInfo{bundle_name_collision, Severity::error,
              "two charts (or a chart and the policy Bundle) get the same Fleet Bundle name",
              "rename the chart (herd-policy is taken by the policy Bundle)"},
+    RuleInfo{
+        immutable_field, Severity::error,
+        "an update changes a chart's namespace or release name (webhook only: Helm cannot move or rename "
+        "a release)",
+        "delete the chart from the Stack, apply, then add it back under the new name or namespace"},
     RuleInfo{repo_scheme, Severity::error,
              "a repo URL scheme the policy does not allow for the Stack's env (prod: https, oci)",
              "use an https:// or oci:// repository"},
@@ -78,6 +83,9 @@ constexpr std::array k_rules = {
     RuleInfo{workspace_not_allowed, Severity::error,
              "the Stack's Fleet workspace is not one the policy allows for its namespace",
              "use an allowed workspace or ask the platform team to extend the policy's tenancy"},
+    RuleInfo{targets_outside_tenancy, Severity::error,
+             "the Stack's targets may reach clusters outside the tenancy cluster selector of its namespace",
+             "target clusters with a selector that includes every requirement of the tenancy selector"},
 };
 
 } // namespace

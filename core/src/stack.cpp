@@ -44,26 +44,6 @@ std::vector<std::string> strings(const json& list) {
   return out;
 }
 
-LabelSelector selector_from(const json& object) {
-  LabelSelector selector;
-  const json& labels = member(object, "matchLabels");
-  if (labels.is_object()) {
-    for (const auto& [key, value] : labels.items()) {
-      if (value.is_string()) {
-        selector.match_labels[key] = value.get<std::string>();
-      }
-    }
-  }
-  const json& expressions = member(object, "matchExpressions");
-  if (expressions.is_array()) {
-    for (const auto& item : expressions) {
-      selector.match_expressions.push_back(
-          {string_at(item, "key"), string_at(item, "operator"), strings(member(item, "values"))});
-    }
-  }
-  return selector;
-}
-
 std::vector<ValuesReference> references(const json& list) {
   std::vector<ValuesReference> out;
   if (list.is_array()) {
@@ -110,7 +90,7 @@ Stack stack_from_json(const json& document) {
   const json& targets = member(spec, "targets");
   if (const json& selector = member(targets, "selector"); selector.is_object()) {
     stack.targets.has_selector = true;
-    stack.targets.selector = selector_from(selector);
+    stack.targets.selector = label_selector_from_json(selector);
   }
   stack.targets.cluster_ids = strings(member(targets, "clusterIds"));
   stack.targets.cluster_group = string_at(targets, "clusterGroup");
@@ -145,7 +125,7 @@ Stack stack_from_json(const json& document) {
           override_entry.cluster_ids = strings(member(entry, "clusterIds"));
           if (const json& selector = member(entry, "selector"); selector.is_object()) {
             override_entry.has_selector = true;
-            override_entry.selector = selector_from(selector);
+            override_entry.selector = label_selector_from_json(selector);
           }
           if (const json& inline_values = member(member(entry, "values"), "inline");
               inline_values.is_object()) {

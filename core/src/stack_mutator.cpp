@@ -4,6 +4,7 @@
 #include <herd/core/stack_mutator.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace herd::core {
@@ -85,6 +86,17 @@ void apply_feature_values(Mutation& mutation,
                   join_path(chart_path, "values") + ".inline",
                   "policy " + feature_name + " values for chart " + key);
   }
+}
+
+// A valid Kubernetes label value: at most 63 characters, alphanumerics with -_. inside.
+bool is_label_value(const std::string& value) {
+  if (value.empty() || value.size() > 63) {
+    return false;
+  }
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  return alnum(value.front()) && alnum(value.back()) && std::all_of(value.begin(), value.end(), [&](char c) {
+           return alnum(c) || c == '-' || c == '_' || c == '.';
+         });
 }
 
 } // namespace
@@ -183,6 +195,16 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
 
   if (stack.contains("metadata") && stack["metadata"].is_object()) {
     json& metadata = stack["metadata"];
+    // The env as a label, so `kubectl get stacks -l herd.suse.com/env=prod` works; Herd owns the key.
+    if (spec["env"].is_string() && is_label_value(spec["env"].get<std::string>())) {
+      if (!metadata.contains("labels")) {
+        metadata["labels"] = json::object();
+      }
+      if (metadata["labels"].is_object() && metadata["labels"].value(k_env_label, json()) != spec["env"]) {
+        metadata["labels"][k_env_label] = spec["env"];
+        result.changed = true;
+      }
+    }
     if (!metadata.contains("annotations")) {
       metadata["annotations"] = json::object();
     }

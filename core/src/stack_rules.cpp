@@ -211,6 +211,39 @@ void check_fleet_mapping(const Stack& stack, DiagnosticSink& sink) {
   }
 }
 
+// Clusters are unknown offline (and to the webhook), so a target stays within the tenancy selector only when
+// its own selector implies it; cluster ids and groups cannot be shown to, and are refused under a
+// restriction.
+void check_tenancy_targets(const Stack& stack,
+                           const std::string& namespace_name,
+                           const TenancyRule& tenancy,
+                           const Policy& policy,
+                           DiagnosticSink& sink) {
+  if (tenancy.cluster_selector.empty()) {
+    return;
+  }
+  const std::string allowed = format_selector(tenancy.cluster_selector);
+  const std::string restriction = "policy \"" + policy.name + "\" restricts Stacks in namespace \"" +
+                                  namespace_name + "\" to clusters matching " + allowed;
+  if (stack.targets.has_selector && !selector_implies(stack.targets.selector, tenancy.cluster_selector)) {
+    const std::string own = format_selector(stack.targets.selector);
+    sink.error(rules::targets_outside_tenancy, "spec.targets.selector",
+               "selector {" + own + "} may reach clusters outside the tenancy: " + restriction +
+                   "; add those requirements to the selector");
+  }
+  if (!stack.targets.cluster_ids.empty()) {
+    sink.error(rules::targets_outside_tenancy, "spec.targets.clusterIds",
+               "cluster ids cannot be checked against the tenancy: " + restriction +
+                   "; target them with a selector that includes those requirements");
+  }
+  if (!stack.targets.cluster_group.empty()) {
+    sink.error(rules::targets_outside_tenancy, "spec.targets.clusterGroup",
+               "cluster group \"" + stack.targets.cluster_group +
+                   "\" cannot be checked against the tenancy: " + restriction +
+                   "; target the clusters with a selector that includes those requirements");
+  }
+}
+
 void check_policy(const Stack& stack, const Policy& policy, DiagnosticSink& sink) {
   const EnvironmentPolicy& environment = policy.environment(stack.env);
   std::string allowed;
@@ -250,6 +283,9 @@ void check_policy(const Stack& stack, const Policy& policy, DiagnosticSink& sink
                "Stacks in namespace \"" + namespace_name + "\" may not use Fleet workspace \"" +
                    stack.workspace + "\" (policy \"" + policy.name + "\" allows: " + list + ")");
   }
+  if (tenancy != nullptr) {
+    check_tenancy_targets(stack, namespace_name, *tenancy, policy, sink);
+  }
 }
 
 } // namespace
@@ -262,6 +298,29 @@ void check_stack_rules(const Stack& stack, const Policy& policy, DiagnosticSink&
   check_charts(stack, sink);
   check_fleet_mapping(stack, sink);
   check_policy(stack, policy, sink);
+}
+
+void check_stack_update(const Stack& old_stack, const Stack& stack, DiagnosticSink& sink) {
+  for (const Chart& chart : stack.charts) {
+    const auto previous = std::find_if(old_stack.charts.begin(), old_stack.charts.end(),
+                                       [&](const Chart& old_chart) { return old_chart.name == chart.name; });
+    if (previous == old_stack.charts.end()) {
+      continue;
+    }
+    if (!previous->namespace_name.empty() && chart.namespace_name != previous->namespace_name) {
+      sink.error(
+          rules::immutable_field, chart_path(chart) + ".namespace",
+          "Invalid value: \"" + chart.namespace_name + "\": field is immutable (was \"" +
+              previous->namespace_name +
+              "\"); moving a Helm release between namespaces requires deleting and re-adding the chart");
+    }
+    if (!previous->release_name.empty() && chart.release_name != previous->release_name) {
+      sink.error(rules::immutable_field, chart_path(chart) + ".releaseName",
+                 "Invalid value: \"" + chart.release_name + "\": field is immutable (was \"" +
+                     previous->release_name +
+                     "\"); renaming a Helm release requires deleting and re-adding the chart");
+    }
+  }
 }
 
 } // namespace herd::core

@@ -35,24 +35,6 @@ struct PlannedStack {
   std::string file;
 };
 
-std::string selector_text(const core::LabelSelector& selector) {
-  std::string out;
-  for (const auto& [key, value] : selector.match_labels) {
-    out += (out.empty() ? "" : ",") + key + "=" + value;
-  }
-  for (const auto& requirement : selector.match_expressions) {
-    out += (out.empty() ? "" : ",") + requirement.key + " " + requirement.op;
-    if (!requirement.values.empty()) {
-      std::string values;
-      for (const auto& value : requirement.values) {
-        values += (values.empty() ? "" : ",") + value;
-      }
-      out += " (" + values + ")";
-    }
-  }
-  return out;
-}
-
 std::string targets_text(const core::StackTargets& targets) {
   std::string out;
   auto add = [&](const std::string& part) { out += (out.empty() ? "" : " or ") + part; };
@@ -64,7 +46,7 @@ std::string targets_text(const core::StackTargets& targets) {
     add("clusters " + ids);
   }
   if (targets.has_selector) {
-    add("clusters labelled " + selector_text(targets.selector));
+    add("clusters labelled " + core::format_selector(targets.selector));
   }
   if (!targets.cluster_group.empty()) {
     add("cluster group " + targets.cluster_group);
@@ -182,7 +164,8 @@ void print_text(const PlannedStack& planned, const core::Policy& policy, std::os
           where += (where.empty() ? "" : ", ") + id;
         }
         if (entry.has_selector) {
-          where += (where.empty() ? "" : "; ") + std::string("labelled ") + selector_text(entry.selector);
+          where +=
+              (where.empty() ? "" : "; ") + std::string("labelled ") + core::format_selector(entry.selector);
         }
         out << "    override    " << where << " (" << entry.values.size() << " values)\n";
       }

@@ -252,7 +252,7 @@ TEST(StackRules, TooManyChartsForThePolicy) {
 
 TEST(StackRules, NamespaceWithoutTenancyRuleIsRefused) {
   Policy policy = default_policy();
-  policy.tenancy = {TenancyRule{{"team-a"}, {"fleet-default"}, nlohmann::json::object()}};
+  policy.tenancy = {TenancyRule{{"team-a"}, {"fleet-default"}, LabelSelector{}}};
 
   const Diagnostics findings = check("    - name: app\n", "", policy, "team-b");
 
@@ -262,13 +262,104 @@ TEST(StackRules, NamespaceWithoutTenancyRuleIsRefused) {
 
 TEST(StackRules, WorkspaceOutsideTheTenancyRuleIsRefused) {
   Policy policy = default_policy();
-  policy.tenancy = {TenancyRule{{"team-a"}, {"fleet-team-a"}, nlohmann::json::object()}};
+  policy.tenancy = {TenancyRule{{"team-a"}, {"fleet-team-a"}, LabelSelector{}}};
 
   const Diagnostics findings = check("    - name: app\n", "  workspace: fleet-default\n", policy, "team-a");
 
   expect_finding(findings, rules::workspace_not_allowed, Severity::error, 11, 14, "spec.workspace",
                  R"(Stacks in namespace "team-a" may not use Fleet workspace "fleet-default" )"
                  R"((policy "herd-default" allows: fleet-team-a))");
+}
+
+Policy policy_with_tenancy_selector() {
+  Policy policy = default_policy();
+  LabelSelector allowed;
+  allowed.match_labels["tenant"] = "team-a";
+  allowed.match_expressions.push_back({"tier", "NotIn", {"restricted"}});
+  policy.tenancy = {TenancyRule{{"team-a"}, {"fleet-default"}, allowed}};
+  return policy;
+}
+
+TEST(StackRules, SelectorIncludingTheTenancySelectorStaysWithinIt) {
+  const Diagnostics findings = check_spec("  targets:\n"
+                                          "    selector:\n"
+                                          "      matchLabels: {tenant: team-a, gpu: a100}\n"
+                                          "      matchExpressions:\n"
+                                          "        - {key: tier, operator: In, values: [gold, silver]}\n"
+                                          "  charts:\n"
+                                          "    - name: app\n",
+                                          policy_with_tenancy_selector(), "team-a");
+
+  EXPECT_TRUE(findings.empty()) << findings.front().message;
+}
+
+TEST(StackRules, SelectorThatMayReachOtherTenantsClustersIsRefused) {
+  const Diagnostics findings = check_spec("  targets:\n"
+                                          "    selector:\n"
+                                          "      matchLabels: {tenant: team-a}\n"
+                                          "  charts:\n"
+                                          "    - name: app\n",
+                                          policy_with_tenancy_selector(), "team-a");
+
+  expect_finding(findings, rules::targets_outside_tenancy, Severity::error, 9, 7, "spec.targets.selector",
+                 R"(selector {tenant=team-a} may reach clusters outside the tenancy: policy "herd-default" )"
+                 R"(restricts Stacks in namespace "team-a" to clusters matching tenant=team-a,tier NotIn )"
+                 R"((restricted); add those requirements to the selector)");
+}
+
+TEST(StackRules, ClusterIdsCannotBeCheckedAgainstATenancySelector) {
+  const Diagnostics findings = check("    - name: app\n", "", policy_with_tenancy_selector(), "team-a");
+
+  ASSERT_EQ(findings.size(), 1U);
+  EXPECT_EQ(findings[0].rule, rules::targets_outside_tenancy);
+  EXPECT_EQ(findings[0].path, "spec.targets.clusterIds");
+  EXPECT_THAT(findings[0].message, HasSubstr("target them with a selector"));
+}
+
+Stack stack_with_chart(const std::string& namespace_name, const std::string& release_name) {
+  Stack stack;
+  Chart chart;
+  chart.name = "gpu-operator";
+  chart.namespace_name = namespace_name;
+  chart.release_name = release_name;
+  stack.charts.push_back(chart);
+  return stack;
+}
+
+TEST(StackRules, UpdateMayNotMoveAChartToAnotherNamespace) {
+  Diagnostics findings;
+  DiagnosticSink sink(findings, "", nullptr);
+
+  check_stack_update(stack_with_chart("nvidia-gpu-operator", "gpu-operator"),
+                     stack_with_chart("gpu-operator", "gpu-operator"), sink);
+
+  ASSERT_EQ(findings.size(), 1U);
+  EXPECT_EQ(findings[0].rule, rules::immutable_field);
+  EXPECT_EQ(findings[0].path, "spec.charts[0].namespace");
+  EXPECT_EQ(findings[0].message,
+            R"(Invalid value: "gpu-operator": field is immutable (was "nvidia-gpu-operator"); moving a Helm )"
+            R"(release between namespaces requires deleting and re-adding the chart)");
+}
+
+TEST(StackRules, UpdateMayNotRenameARelease) {
+  Diagnostics findings;
+  DiagnosticSink sink(findings, "", nullptr);
+
+  check_stack_update(stack_with_chart("gpu", "gpu-operator"), stack_with_chart("gpu", "gpu-op"), sink);
+
+  ASSERT_EQ(findings.size(), 1U);
+  EXPECT_EQ(findings[0].path, "spec.charts[0].releaseName");
+}
+
+TEST(StackRules, UpdateMayAddAndRemoveCharts) {
+  Diagnostics findings;
+  DiagnosticSink sink(findings, "", nullptr);
+  Stack updated = stack_with_chart("gpu", "gpu-operator");
+  updated.charts[0].name = "qdrant";
+
+  check_stack_update(stack_with_chart("gpu", "gpu-operator"), updated, sink);
+
+  EXPECT_TRUE(findings.empty());
 }
 
 TEST(StackRules, JsonWithoutSourceMapGetsPathsOnly) {

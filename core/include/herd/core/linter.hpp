@@ -36,6 +36,14 @@ public:
                    MutationResult* mutation = nullptr,
                    nlohmann::json* effective = nullptr);
 
+  // Judges an UPDATE: `document` as check_stack does, plus what may not change from `old_document` (the
+  // stored Stack), e.g. a chart's namespace.
+  void check_update(const nlohmann::json& old_document,
+                    nlohmann::json document,
+                    DiagnosticSink& sink,
+                    MutationResult* mutation = nullptr,
+                    nlohmann::json* effective = nullptr);
+
   // Lints every document of a YAML stream, one at a time. Syntax errors, duplicate keys and every finding of
   // every Stack go to `out`; documents that are not Stacks are skipped.
   StreamSummary lint_stream(std::istream& input, std::string_view file, Diagnostics& out);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <herd/core/label_selector.hpp>
 #include <herd/core/result.hpp>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +32,7 @@ struct FeaturePolicy {
 struct TenancyRule {
   std::vector<std::string> namespaces; // "*" matches every namespace
   std::vector<std::string> workspaces; // empty = any
-  nlohmann::json cluster_selector = nlohmann::json::object();
+  LabelSelector cluster_selector;      // every target must stay within it; empty = any cluster
 };
 
 struct Policy {

@@ -30,10 +30,12 @@ inline constexpr std::string_view name_too_long = "HERD109";
 inline constexpr std::string_view selector_requirement = "HERD110";
 inline constexpr std::string_view gpu_without_gpu_targets = "HERD111";
 inline constexpr std::string_view bundle_name_collision = "HERD112";
+inline constexpr std::string_view immutable_field = "HERD113";
 inline constexpr std::string_view repo_scheme = "HERD201";
 inline constexpr std::string_view feature_required = "HERD202";
 inline constexpr std::string_view too_many_charts = "HERD203";
 inline constexpr std::string_view workspace_not_allowed = "HERD204";
+inline constexpr std::string_view targets_outside_tenancy = "HERD205";
 
 struct RuleInfo {
   std::string_view id;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <herd/core/label_selector.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -11,17 +13,6 @@ namespace herd::core {
 
 inline constexpr std::string_view k_api_version = "herd.suse.com/v1";
 inline constexpr std::string_view k_kind = "Stack";
-
-struct LabelRequirement {
-  std::string key;
-  std::string op; // In, NotIn, Exists, DoesNotExist
-  std::vector<std::string> values;
-};
-
-struct LabelSelector {
-  std::map<std::string, std::string> match_labels;
-  std::vector<LabelRequirement> match_expressions;
-};
 
 struct StackTargets {
   bool has_selector = false;

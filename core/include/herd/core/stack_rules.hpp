@@ -11,4 +11,8 @@ namespace herd::core {
 // defaults and policy injection; tolerant of the gaps a failed schema check leaves.
 void check_stack_rules(const Stack& stack, const Policy& policy, DiagnosticSink& sink);
 
+// The rules of an UPDATE (the webhook only: lint has no stored object): a chart's namespace and release name
+// are immutable, because Helm cannot move or rename a release. Both Stacks are after defaults.
+void check_stack_update(const Stack& old_stack, const Stack& stack, DiagnosticSink& sink);
+
 } // namespace herd::core
