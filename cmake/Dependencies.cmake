@@ -1,5 +1,6 @@
 # Every third-party library comes from Debian packages (see scripts/install-deps.sh).
 find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(yaml-cpp 0.7 REQUIRED)

@@ -11,7 +11,7 @@ namespace herd::core {
 // type (or Diagnostics), never exceptions crossing a module boundary.
 struct Error {
   std::string message;
-  std::string file;
+  std::string file{};
   int line = 0;   // 1-based; 0 = unknown
   int column = 0; // 1-based; 0 = unknown
 };
@@ -50,5 +50,12 @@ public:
 private:
   std::variant<T, Error> m_state;
 };
+
+// The Result of an operation that returns nothing but may fail.
+using VoidResult = Result<std::monostate>;
+
+inline VoidResult success() {
+  return std::monostate{};
+}
 
 } // namespace herd::core

@@ -1,0 +1,193 @@
+#include <herd/runtime/metrics.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+
+namespace herd::runtime {
+
+namespace {
+
+std::string escape_label_value(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string format_number(double value) {
+  if (std::isinf(value)) {
+    return value > 0 ? "+Inf" : "-Inf";
+  }
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  std::array<char, 32> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%.9g", value);
+  return buffer.data();
+}
+
+// `{a="x",b="y"}` (empty when there are no labels); `extra` is appended (the histogram's `le`).
+std::string
+label_set(const std::vector<std::string>& names, const LabelValues& values, const std::string& extra = {}) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    out += (out.empty() ? "" : ",") + names[i] + "=\"" + escape_label_value(values[i]) + "\"";
+  }
+  if (!extra.empty()) {
+    out += (out.empty() ? "" : ",") + extra;
+  }
+  return out.empty() ? out : "{" + out + "}";
+}
+
+void header(std::string& out, const std::string& name, const std::string& help, const char* type) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+} // namespace
+
+Counter::Counter(std::string name, std::string help, std::vector<std::string> label_names)
+    : m_name(std::move(name)), m_help(std::move(help)), m_label_names(std::move(label_names)) {}
+
+void Counter::increment(const LabelValues& labels, double amount) {
+  const std::lock_guard lock(m_mutex);
+  m_values[labels] += amount;
+}
+
+double Counter::value(const LabelValues& labels) const {
+  const std::lock_guard lock(m_mutex);
+  const auto found = m_values.find(labels);
+  return found == m_values.end() ? 0.0 : found->second;
+}
+
+void Counter::render(std::string& out) const {
+  header(out, m_name, m_help, "counter");
+  const std::lock_guard lock(m_mutex);
+  for (const auto& [labels, value] : m_values) {
+    out += m_name + label_set(m_label_names, labels) + " " + format_number(value) + "\n";
+  }
+}
+
+Gauge::Gauge(std::string name, std::string help, std::vector<std::string> label_names)
+    : m_name(std::move(name)), m_help(std::move(help)), m_label_names(std::move(label_names)) {}
+
+void Gauge::set(double value, const LabelValues& labels) {
+  const std::lock_guard lock(m_mutex);
+  m_values[labels] = value;
+}
+
+void Gauge::add(double amount, const LabelValues& labels) {
+  const std::lock_guard lock(m_mutex);
+  m_values[labels] += amount;
+}
+
+double Gauge::value(const LabelValues& labels) const {
+  const std::lock_guard lock(m_mutex);
+  const auto found = m_values.find(labels);
+  return found == m_values.end() ? 0.0 : found->second;
+}
+
+void Gauge::render(std::string& out) const {
+  header(out, m_name, m_help, "gauge");
+  const std::lock_guard lock(m_mutex);
+  for (const auto& [labels, value] : m_values) {
+    out += m_name + label_set(m_label_names, labels) + " " + format_number(value) + "\n";
+  }
+}
+
+Histogram::Histogram(std::string name,
+                     std::string help,
+                     std::vector<std::string> label_names,
+                     std::vector<double> bounds)
+    : m_name(std::move(name)), m_help(std::move(help)), m_label_names(std::move(label_names)),
+      m_bounds(std::move(bounds)) {}
+
+void Histogram::observe(double value, const LabelValues& labels) {
+  const std::lock_guard lock(m_mutex);
+  Series& series = m_series[labels];
+  if (series.buckets.empty()) {
+    series.buckets.assign(m_bounds.size(), 0);
+  }
+  for (std::size_t i = 0; i < m_bounds.size(); ++i) {
+    if (value <= m_bounds[i]) {
+      ++series.buckets[i];
+      break;
+    }
+  }
+  ++series.count;
+  series.sum += value;
+}
+
+std::uint64_t Histogram::count(const LabelValues& labels) const {
+  const std::lock_guard lock(m_mutex);
+  const auto found = m_series.find(labels);
+  return found == m_series.end() ? 0 : found->second.count;
+}
+
+void Histogram::render(std::string& out) const {
+  header(out, m_name, m_help, "histogram");
+  const std::lock_guard lock(m_mutex);
+  for (const auto& [labels, series] : m_series) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < m_bounds.size(); ++i) {
+      cumulative += series.buckets[i];
+      out += m_name + "_bucket" +
+             label_set(m_label_names, labels, "le=\"" + format_number(m_bounds[i]) + "\"") + " " +
+             std::to_string(cumulative) + "\n";
+    }
+    out += m_name + "_bucket" + label_set(m_label_names, labels, "le=\"+Inf\"") + " " +
+           std::to_string(series.count) + "\n";
+    out += m_name + "_sum" + label_set(m_label_names, labels) + " " + format_number(series.sum) + "\n";
+    out += m_name + "_count" + label_set(m_label_names, labels) + " " + std::to_string(series.count) + "\n";
+  }
+}
+
+Counter& MetricsRegistry::counter(std::string name, std::string help, std::vector<std::string> label_names) {
+  m_counters.push_back(
+      std::unique_ptr<Counter>(new Counter(std::move(name), std::move(help), std::move(label_names))));
+  return *m_counters.back();
+}
+
+Gauge& MetricsRegistry::gauge(std::string name, std::string help, std::vector<std::string> label_names) {
+  m_gauges.push_back(
+      std::unique_ptr<Gauge>(new Gauge(std::move(name), std::move(help), std::move(label_names))));
+  return *m_gauges.back();
+}
+
+Histogram& MetricsRegistry::histogram(std::string name,
+                                      std::string help,
+                                      std::vector<double> bounds,
+                                      std::vector<std::string> label_names) {
+  m_histograms.push_back(std::unique_ptr<Histogram>(
+      new Histogram(std::move(name), std::move(help), std::move(label_names), std::move(bounds))));
+  return *m_histograms.back();
+}
+
+std::string MetricsRegistry::render() const {
+  std::string out;
+  for (const auto& counter : m_counters) {
+    counter->render(out);
+  }
+  for (const auto& gauge : m_gauges) {
+    gauge->render(out);
+  }
+  for (const auto& histogram : m_histograms) {
+    histogram->render(out);
+  }
+  return out;
+}
+
+std::vector<double> latency_buckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+} // namespace herd::runtime
