@@ -41,20 +41,34 @@ void Linter::check_stack(json document, DiagnosticSink& sink, MutationResult* mu
   m_validator->validate(stack, local);
   check_stack_rules(stack_from_json(stack), m_policy, local);
   // chart, namespace and releaseName default to the chart's name: when the name itself has a finding, the
-  // same finding on its copies is noise.
+  // same finding on a copy of it is noise (whether the copy was defaulted here or by the mutating webhook).
   std::set<std::string> flagged;
   for (const auto& finding : findings) {
     flagged.insert(finding.path);
   }
-  const std::set<std::string> defaulted(result.defaulted.begin(), result.defaulted.end());
-  for (auto& finding : findings) {
-    if (defaulted.contains(finding.path)) {
-      const std::size_t dot = finding.path.rfind('.');
-      if (dot != std::string::npos && flagged.contains(finding.path.substr(0, dot) + ".name")) {
+  std::set<std::string> copies_of_flagged_names;
+  if (const json* charts =
+          stack.contains("spec") && stack["spec"].is_object() && stack["spec"].contains("charts")
+              ? &stack["spec"]["charts"]
+              : nullptr;
+      charts != nullptr && charts->is_array()) {
+    for (std::size_t i = 0; i < charts->size(); ++i) {
+      const json& chart = (*charts)[i];
+      const std::string path = "spec.charts[" + std::to_string(i) + "]";
+      if (!chart.is_object() || !chart.contains("name") || !flagged.contains(path + ".name")) {
         continue;
       }
+      for (const char* key : {"chart", "namespace", "releaseName"}) {
+        if (chart.contains(key) && chart[key] == chart["name"]) {
+          copies_of_flagged_names.insert(path + "." + key);
+        }
+      }
     }
-    sink.add(std::move(finding));
+  }
+  for (auto& finding : findings) {
+    if (!copies_of_flagged_names.contains(finding.path)) {
+      sink.add(std::move(finding));
+    }
   }
   if (mutation != nullptr) {
     *mutation = std::move(result);

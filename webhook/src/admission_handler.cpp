@@ -109,7 +109,7 @@ std::string_view cause_reason(std::string_view rule) {
     return "FieldValueDuplicate";
   }
   if (rule == rules::repo_scheme || rule == rules::too_many_charts || rule == rules::workspace_not_allowed ||
-      rule == rules::targets_outside_tenancy || rule == rules::immutable_field) {
+      rule == rules::targets_outside_tenancy) {
     return "FieldValueForbidden";
   }
   return "FieldValueInvalid";
