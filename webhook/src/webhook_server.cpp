@@ -1,3 +1,5 @@
+#include "bounded_task_queue.hpp"
+
 #include <herd/webhook/webhook_server.hpp>
 
 #include <httplib.h>
@@ -89,7 +91,8 @@ struct WebhookServer::Impl {
   void configure_webhook() {
     httplib::Server& server = *webhook;
     const std::size_t threads = options.threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    const std::size_t queued = options.max_queued_connections;
+    server.new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(options.keep_alive_max_requests);
     server.set_keep_alive_timeout(options.keep_alive_timeout.count());

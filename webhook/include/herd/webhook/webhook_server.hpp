@@ -20,6 +20,8 @@ struct WebhookServerOptions {
   // Worker threads of the TLS port. Each open connection holds one while it is served or idles in keep-alive,
   // so this is also the connection count served at once; more connections wait in the accept queue.
   std::size_t threads = 32;
+  // Accepted connections waiting for a thread; beyond it, clients wait in the kernel's listen backlog.
+  std::size_t max_queued_connections = 256;
   std::size_t max_body_bytes = 8U << 20U; // object + oldObject of a 3 MiB write
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
