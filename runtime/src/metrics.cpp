@@ -55,49 +55,31 @@ void header(std::string& out, const std::string& name, const std::string& help, 
 
 } // namespace
 
-Counter::Counter(std::string name, std::string help, std::vector<std::string> label_names)
-    : m_name(std::move(name)), m_help(std::move(help)), m_label_names(std::move(label_names)) {}
+ScalarMetric::ScalarMetric(std::string name,
+                           std::string help,
+                           std::vector<std::string> label_names,
+                           std::string type)
+    : m_name(std::move(name)), m_help(std::move(help)), m_label_names(std::move(label_names)),
+      m_type(std::move(type)) {}
 
-void Counter::increment(const LabelValues& labels, double amount) {
+void ScalarMetric::add_to(double amount, const LabelValues& labels) {
   const std::lock_guard lock(m_mutex);
   m_values[labels] += amount;
 }
 
-double Counter::value(const LabelValues& labels) const {
-  const std::lock_guard lock(m_mutex);
-  const auto found = m_values.find(labels);
-  return found == m_values.end() ? 0.0 : found->second;
-}
-
-void Counter::render(std::string& out) const {
-  header(out, m_name, m_help, "counter");
-  const std::lock_guard lock(m_mutex);
-  for (const auto& [labels, value] : m_values) {
-    out += m_name + label_set(m_label_names, labels) + " " + format_number(value) + "\n";
-  }
-}
-
-Gauge::Gauge(std::string name, std::string help, std::vector<std::string> label_names)
-    : m_name(std::move(name)), m_help(std::move(help)), m_label_names(std::move(label_names)) {}
-
-void Gauge::set(double value, const LabelValues& labels) {
+void ScalarMetric::set_to(double value, const LabelValues& labels) {
   const std::lock_guard lock(m_mutex);
   m_values[labels] = value;
 }
 
-void Gauge::add(double amount, const LabelValues& labels) {
-  const std::lock_guard lock(m_mutex);
-  m_values[labels] += amount;
-}
-
-double Gauge::value(const LabelValues& labels) const {
+double ScalarMetric::value(const LabelValues& labels) const {
   const std::lock_guard lock(m_mutex);
   const auto found = m_values.find(labels);
   return found == m_values.end() ? 0.0 : found->second;
 }
 
-void Gauge::render(std::string& out) const {
-  header(out, m_name, m_help, "gauge");
+void ScalarMetric::render(std::string& out) const {
+  header(out, m_name, m_help, m_type.c_str());
   const std::lock_guard lock(m_mutex);
   for (const auto& [labels, value] : m_values) {
     out += m_name + label_set(m_label_names, labels) + " " + format_number(value) + "\n";
@@ -152,15 +134,15 @@ void Histogram::render(std::string& out) const {
 }
 
 Counter& MetricsRegistry::counter(std::string name, std::string help, std::vector<std::string> label_names) {
-  m_counters.push_back(
-      std::unique_ptr<Counter>(new Counter(std::move(name), std::move(help), std::move(label_names))));
-  return *m_counters.back();
+  auto* counter = new Counter(std::move(name), std::move(help), std::move(label_names));
+  m_scalars.emplace_back(counter);
+  return *counter;
 }
 
 Gauge& MetricsRegistry::gauge(std::string name, std::string help, std::vector<std::string> label_names) {
-  m_gauges.push_back(
-      std::unique_ptr<Gauge>(new Gauge(std::move(name), std::move(help), std::move(label_names))));
-  return *m_gauges.back();
+  auto* gauge = new Gauge(std::move(name), std::move(help), std::move(label_names));
+  m_scalars.emplace_back(gauge);
+  return *gauge;
 }
 
 Histogram& MetricsRegistry::histogram(std::string name,
@@ -174,11 +156,8 @@ Histogram& MetricsRegistry::histogram(std::string name,
 
 std::string MetricsRegistry::render() const {
   std::string out;
-  for (const auto& counter : m_counters) {
-    counter->render(out);
-  }
-  for (const auto& gauge : m_gauges) {
-    gauge->render(out);
+  for (const auto& scalar : m_scalars) {
+    scalar->render(out);
   }
   for (const auto& histogram : m_histograms) {
     histogram->render(out);

@@ -10,41 +10,52 @@ namespace herd::runtime {
 
 using LabelValues = std::vector<std::string>;
 
-// A Prometheus counter family: one value per combination of label values.
-class Counter {
+// One value per combination of label values: what counters and gauges share.
+class ScalarMetric {
 public:
-  void increment(const LabelValues& labels = {}, double amount = 1.0);
+  virtual ~ScalarMetric() = default;
+  ScalarMetric(const ScalarMetric&) = delete;
+  ScalarMetric& operator=(const ScalarMetric&) = delete;
   [[nodiscard]] double value(const LabelValues& labels = {}) const;
+
+protected:
+  ScalarMetric(std::string name, std::string help, std::vector<std::string> label_names, std::string type);
+  void add_to(double amount, const LabelValues& labels);
+  void set_to(double value, const LabelValues& labels);
 
 private:
   friend class MetricsRegistry;
-  Counter(std::string name, std::string help, std::vector<std::string> label_names);
   void render(std::string& out) const;
 
   std::string m_name;
   std::string m_help;
   std::vector<std::string> m_label_names;
+  std::string m_type;
   mutable std::mutex m_mutex;
   std::map<LabelValues, double> m_values;
 };
 
-// A Prometheus gauge family (a value that goes up and down).
-class Gauge {
+// A Prometheus counter family (a value that only goes up).
+class Counter : public ScalarMetric {
 public:
-  void set(double value, const LabelValues& labels = {});
-  void add(double amount, const LabelValues& labels = {});
-  [[nodiscard]] double value(const LabelValues& labels = {}) const;
+  void increment(const LabelValues& labels = {}, double amount = 1.0) { add_to(amount, labels); }
 
 private:
   friend class MetricsRegistry;
-  Gauge(std::string name, std::string help, std::vector<std::string> label_names);
-  void render(std::string& out) const;
+  Counter(std::string name, std::string help, std::vector<std::string> label_names)
+      : ScalarMetric(std::move(name), std::move(help), std::move(label_names), "counter") {}
+};
 
-  std::string m_name;
-  std::string m_help;
-  std::vector<std::string> m_label_names;
-  mutable std::mutex m_mutex;
-  std::map<LabelValues, double> m_values;
+// A Prometheus gauge family (a value that goes up and down).
+class Gauge : public ScalarMetric {
+public:
+  void set(double value, const LabelValues& labels = {}) { set_to(value, labels); }
+  void add(double amount, const LabelValues& labels = {}) { add_to(amount, labels); }
+
+private:
+  friend class MetricsRegistry;
+  Gauge(std::string name, std::string help, std::vector<std::string> label_names)
+      : ScalarMetric(std::move(name), std::move(help), std::move(label_names), "gauge") {}
 };
 
 // A Prometheus histogram family with fixed upper bounds (seconds for latencies).
@@ -89,8 +100,7 @@ public:
   [[nodiscard]] std::string render() const;
 
 private:
-  std::vector<std::unique_ptr<Counter>> m_counters;
-  std::vector<std::unique_ptr<Gauge>> m_gauges;
+  std::vector<std::unique_ptr<ScalarMetric>> m_scalars; // counters and gauges, in registration order
   std::vector<std::unique_ptr<Histogram>> m_histograms;
 };
 
