@@ -4,6 +4,13 @@ target_compile_options(herd_standard_settings INTERFACE -Wall -Wextra -Wpedantic
 if(HERD_WERROR)
   target_compile_options(herd_standard_settings INTERFACE -Werror)
 endif()
+if(HERD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "HERD_FUZZ needs clang (libFuzzer): configure with CXX=clang++")
+  endif()
+  set(HERD_SANITIZE ON)
+  target_compile_options(herd_standard_settings INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 if(HERD_SANITIZE)
   target_compile_options(herd_standard_settings INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)

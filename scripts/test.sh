@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Herd and runs every test: the unit and integration suites, the clang-format check, and the whole suite
-# again under AddressSanitizer + UndefinedBehaviorSanitizer. This is the README's test command and what CI runs.
+# again under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzz target for a minute. This is the
+# README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -26,4 +27,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHERD_SANIT
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" "${exclude[@]}"
+
+echo "== fuzz each libFuzzer target for ${HERD_FUZZ_SECONDS:-60}s (clang, ASan + UBSan)"
+./scripts/fuzz.sh "${HERD_FUZZ_SECONDS:-60}"
 echo "== all tests passed"
