@@ -12,8 +12,10 @@ if ! command -v clang++ >/dev/null; then
   echo "fuzz.sh: clang++ not found (Debian package: clang)" >&2
   exit 2
 fi
-CXX=clang++ cmake -S . -B "$build" -G Ninja -DHERD_FUZZ=ON -DHERD_BUILD_BENCH=OFF -DHERD_PCH=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+if [[ ! -f "$build/CMakeCache.txt" ]]; then # test.sh shares its sanitizer build (configured the same way)
+  CXX=clang++ cmake -S . -B "$build" -G Ninja -DHERD_FUZZ=ON -DHERD_BUILD_TESTS=OFF -DHERD_BUILD_BENCH=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
 cmake --build "$build" --target fuzz_stack_lint fuzz_admission_review
 
 seed() { # target, then seed files
