@@ -177,8 +177,7 @@ core::Linter* linter_for(const std::shared_ptr<const core::Policy>& policy) {
 }
 
 // The Stack as the apiserver will store it: a CREATE may leave metadata.namespace to the request.
-json stack_in_namespace(const json& object, const std::string& namespace_name) {
-  json stack = object;
+json stack_in_namespace(json stack, const std::string& namespace_name) {
   if (!namespace_name.empty() && stack.contains("metadata") && stack["metadata"].is_object() &&
       string_at(stack["metadata"], "namespace").empty()) {
     stack["metadata"]["namespace"] = namespace_name;
@@ -186,11 +185,14 @@ json stack_in_namespace(const json& object, const std::string& namespace_name) {
   return stack;
 }
 
+// `request` is consumed: its objects are moved into the judge rather than copied.
 void validate(AdmissionOutcome& outcome,
-              const json& request,
+              json& request,
               const std::shared_ptr<const core::Policy>& policy,
               json response) {
-  const json& object = member(request, "object");
+  json& object = request["object"];
+  const std::string name =
+      outcome.name.empty() ? string_at(member(object, "metadata"), "generateName") : outcome.name;
   core::Diagnostics findings;
   core::DiagnosticSink sink(findings, "", nullptr);
   if (nesting_depth(object) > k_max_stack_depth) {
@@ -205,7 +207,7 @@ void validate(AdmissionOutcome& outcome,
       outcome.body = outcome.error;
       return;
     }
-    json stack = stack_in_namespace(object, outcome.namespace_name);
+    json stack = stack_in_namespace(std::move(object), outcome.namespace_name);
     const json& old_object = member(request, "oldObject");
     if (outcome.operation == "UPDATE" && old_object.is_object()) {
       linter->check_update(old_object, std::move(stack), sink);
@@ -240,8 +242,6 @@ void validate(AdmissionOutcome& outcome,
   for (const auto& error : errors) {
     listed += (listed.empty() ? "" : ", ") + error;
   }
-  const std::string name =
-      outcome.name.empty() ? string_at(member(object, "metadata"), "generateName") : outcome.name;
   response["allowed"] = false;
   response["status"] = {
       {"metadata", json::object()},
@@ -255,15 +255,15 @@ void validate(AdmissionOutcome& outcome,
   answer(outcome, std::move(response), "denied");
 }
 
-void mutate(AdmissionOutcome& outcome, const json& request, const core::Policy& policy, json response) {
+void mutate(AdmissionOutcome& outcome, json& request, const core::Policy& policy, json response) {
   response["allowed"] = true;
-  const json& object = member(request, "object");
+  json& object = request["object"];
   if (!core::is_stack_document(object) || string_at(object, "apiVersion") != core::k_api_version ||
       nesting_depth(object) > k_max_stack_depth) {
     answer(outcome, std::move(response), "allowed"); // the validating webhook explains what is wrong
     return;
   }
-  const json original = stack_in_namespace(object, outcome.namespace_name);
+  const json original = stack_in_namespace(std::move(object), outcome.namespace_name);
   json mutated = original;
   const core::MutationResult mutation = core::mutate_stack(mutated, policy);
   const json patch = json::diff(original, mutated);
@@ -337,11 +337,11 @@ AdmissionOutcome AdmissionHandler::handle(AdmissionEndpoint endpoint, std::strin
                              "admissionReviewVersions: [v1] (admission.k8s.io/v1)");
     return outcome;
   }
-  const json& request = member(review_json, "request");
-  if (!request.is_object()) {
+  if (!member(review_json, "request").is_object()) {
     bad_request(outcome, "the AdmissionReview has no request");
     return outcome;
   }
+  json& request = review_json["request"];
   outcome.uid = string_at(request, "uid");
   if (outcome.uid.empty()) {
     bad_request(outcome, "the AdmissionReview request has no uid");
