@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const herd::webhook::PolicyStore policies;
   static const herd::webhook::AdmissionHandler handler(policies);
   const std::string_view body(reinterpret_cast<const char*>(data), size);
-  for (const auto endpoint : {herd::webhook::AdmissionEndpoint::validate, herd::webhook::AdmissionEndpoint::mutate}) {
+  for (const auto endpoint :
+       {herd::webhook::AdmissionEndpoint::validate, herd::webhook::AdmissionEndpoint::mutate}) {
     const auto outcome = handler.handle(endpoint, body);
     if (outcome.http_status != 200 && outcome.http_status != 400) {
       std::abort(); // 500 means the embedded schema is broken: a finding worth stopping for

@@ -1,5 +1,5 @@
-// libFuzzer target: any bytes as a YAML stream through the full lint (loader, mutation, schema, graph, policy).
-// Lint must answer with findings, never crash, hang or leak.
+// libFuzzer target: any bytes as a YAML stream through the full lint (loader, mutation, schema, graph,
+// policy). Lint must answer with findings, never crash, hang or leak.
 #include <herd/core/linter.hpp>
 #include <herd/core/policy.hpp>
 
