@@ -312,14 +312,15 @@ void WebhookServer::serve() {
 
 void WebhookServer::stop() {
   Impl& impl = *m_impl;
-  impl.stopping = true;
+  impl.stopping = true; // /readyz answers 503 from now on, while in-flight requests drain
   // httplib ignores stop() before its accept loop runs: wait for serve() to get there (or to give up).
-  for (int i = 0; i < 2000 && impl.serving && !(impl.webhook->is_running() && impl.health.is_running());
-       ++i) {
+  for (int i = 0; i < 2000 && impl.serving && !impl.webhook->is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   impl.webhook->stop();
-  impl.health.stop();
+  if (!impl.serving) {
+    impl.health.stop(); // serve() stops the health port itself once the webhook has drained
+  }
 }
 
 } // namespace herd::webhook
