@@ -1,4 +1,5 @@
 #include <herd/core/diagnostic_sink.hpp>
+#include <herd/core/json_depth.hpp>
 #include <herd/core/linter.hpp>
 #include <herd/core/rule_catalog.hpp>
 #include <herd/core/stack.hpp>
@@ -19,54 +20,6 @@ namespace {
 constexpr std::string_view k_review_api_version = "admission.k8s.io/v1";
 constexpr std::size_t k_max_warning_length = 256; // the apiserver's limit per warning
 constexpr std::size_t k_max_stack_depth = 128;    // lint's YAML limit: same verdict on the same Stack
-
-// Depth of the deepest array/object of a JSON text, scanning at most until `limit` is passed. Strings are
-// skipped so brackets inside them do not count. Malformed text is left to the parser.
-bool deeper_than(std::string_view text, std::size_t limit) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) {
-        return true;
-      }
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
-
-// Nesting depth of a parsed value (the root container counts 1), iteratively.
-std::size_t nesting_depth(const json& root) {
-  std::size_t deepest = 0;
-  std::vector<std::pair<const json*, std::size_t>> pending{{&root, 1}};
-  while (!pending.empty()) {
-    const auto [value, depth] = pending.back();
-    pending.pop_back();
-    if (!value->is_structured()) {
-      continue;
-    }
-    deepest = std::max(deepest, depth);
-    for (const auto& child : *value) {
-      pending.emplace_back(&child, depth + 1);
-    }
-  }
-  return deepest;
-}
 
 std::string base64(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -195,7 +148,7 @@ void validate(AdmissionOutcome& outcome,
       outcome.name.empty() ? string_at(member(object, "metadata"), "generateName") : outcome.name;
   core::Diagnostics findings;
   core::DiagnosticSink sink(findings, "", nullptr);
-  if (nesting_depth(object) > k_max_stack_depth) {
+  if (core::json_depth(object) > k_max_stack_depth) {
     sink.error(core::rules::yaml_syntax, "",
                "nesting deeper than " + std::to_string(k_max_stack_depth) + " levels");
   } else {
@@ -259,7 +212,7 @@ void mutate(AdmissionOutcome& outcome, json& request, const core::Policy& policy
   response["allowed"] = true;
   json& object = request["object"];
   if (!core::is_stack_document(object) || string_at(object, "apiVersion") != core::k_api_version ||
-      nesting_depth(object) > k_max_stack_depth) {
+      core::json_depth(object) > k_max_stack_depth) {
     answer(outcome, std::move(response), "allowed"); // the validating webhook explains what is wrong
     return;
   }
@@ -304,7 +257,7 @@ AdmissionHandler::AdmissionHandler(const PolicyStore& policies, AdmissionLimits 
 
 AdmissionOutcome AdmissionHandler::handle(AdmissionEndpoint endpoint, std::string_view body) const {
   AdmissionOutcome outcome;
-  if (deeper_than(body, m_limits.max_body_depth)) {
+  if (core::json_text_depth(body, m_limits.max_body_depth) > m_limits.max_body_depth) {
     bad_request(outcome, "the AdmissionReview nests deeper than " + std::to_string(m_limits.max_body_depth) +
                              " levels");
     return outcome;

@@ -2,6 +2,7 @@
 
 #include "api_error.hpp"
 
+#include <herd/core/json_depth.hpp>
 #include <herd/core/yaml_loader.hpp>
 
 #include <utility>
@@ -11,47 +12,11 @@ namespace herd::test_apiserver {
 using nlohmann::json;
 
 std::size_t json_text_depth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
+  return core::json_text_depth(text);
 }
 
 std::size_t json_depth(const json& value) {
-  std::size_t deepest = 0;
-  std::vector<std::pair<const json*, std::size_t>> stack{{&value, 0}};
-  while (!stack.empty()) {
-    const auto [node, depth] = stack.back();
-    stack.pop_back();
-    if (!node->is_structured()) {
-      continue;
-    }
-    deepest = std::max(deepest, depth + 1);
-    for (const auto& child : *node) {
-      stack.emplace_back(&child, depth + 1);
-    }
-  }
-  return deepest;
+  return core::json_depth(value);
 }
 
 namespace {
