@@ -16,7 +16,7 @@ if [[ ! -f "$build/CMakeCache.txt" ]]; then # test.sh shares its sanitizer build
   CXX=clang++ cmake -S . -B "$build" -G Ninja -DHERD_FUZZ=ON -DHERD_BUILD_TESTS=OFF -DHERD_BUILD_BENCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$build" --target fuzz_stack_lint fuzz_admission_review fuzz_kubeconfig
+cmake --build "$build" --target fuzz_stack_lint fuzz_admission_review fuzz_kubeconfig fuzz_watch_stream
 
 seed() { # target, then seed files
   local target=$1
@@ -27,10 +27,11 @@ seed() { # target, then seed files
 seed fuzz_stack_lint examples/*.yaml tests/corpus/*.yaml
 seed fuzz_admission_review tests/fixtures/admission/request-*.json
 seed fuzz_kubeconfig tests/fixtures/kubeconfig/*.yaml
+seed fuzz_watch_stream tests/fixtures/watch/*.jsonl
 mkdir -p "$build/findings"
 
 status=0
-for target in fuzz_stack_lint fuzz_admission_review fuzz_kubeconfig; do
+for target in fuzz_stack_lint fuzz_admission_review fuzz_kubeconfig fuzz_watch_stream; do
   echo "== $target: ${seconds}s"
   log="$build/findings/$target.log"
   # -max_len lets whole Stacks and reviews through; -timeout flags any input that takes over 10 s (a hang).

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs the concurrent parts under ThreadSanitizer: the webhook server (thread pool, certificate and policy
-# reload under load, shutdown), the file watcher and the metrics. The server tests start the TSan-built
+# reload under load, shutdown), the file watcher, the metrics, and the reconciler (work queue, informers,
+# leader election, StackController against the test API server, the Kubernetes client's watches). The server tests start the TSan-built
 # herd-controller, so races inside the server process fail them too (halt_on_error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${HERD_TSAN_BUILD_DIR:-build-tsan}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHERD_TSAN=ON -DHERD_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" --target herd-controller herd-runtime-tests herd-webhook-tests herd-webhook-server-tests
+cmake --build "$build" --target herd-controller herd-runtime-tests herd-webhook-tests herd-webhook-server-tests \
+  herd-controller-tests herd-kube-client-tests
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -R 'Metrics|FileWatcher|Logger|AdmissionHandler|WebhookServer'
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" \
+  -R 'Metrics|FileWatcher|Logger|AdmissionHandler|WebhookServer|WorkQueue|StackController|ApiClient'

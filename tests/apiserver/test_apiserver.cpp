@@ -1306,6 +1306,51 @@ TEST(ApiServerTlsTest, ServesHttpsWithTheGivenCertificate) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ApiServerTlsTest, RequiresAClientCertificateSignedByTheClientCa) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("herd-apiserver-mtls-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = [&dir](const char* name) { return (dir / name).string(); };
+  const std::string quiet = " >/dev/null 2>&1";
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  ASSERT_EQ(std::system(("openssl req -x509" + ec +
+                         " -days 1 -subj /CN=server -addext subjectAltName=IP:127.0.0.1"
+                         " -keyout " +
+                         path("tls.key") + " -out " + path("tls.crt") + quiet)
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("openssl req -x509" + ec + " -days 1 -subj /CN=client-ca -keyout " + path("ca.key") +
+                         " -out " + path("ca.crt") + quiet)
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("openssl req" + ec + " -subj /CN=client -keyout " + path("client.key") + " -out " +
+                         path("client.csr") + quiet)
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("openssl x509 -req -days 1 -in " + path("client.csr") + " -CA " + path("ca.crt") +
+                         " -CAkey " + path("ca.key") + " -CAcreateserial -out " + path("client.crt") + quiet)
+                            .c_str()),
+            0);
+  Options options;
+  options.tls_cert_file = path("tls.crt");
+  options.tls_key_file = path("tls.key");
+  options.tls_client_ca_file = path("ca.crt");
+  ApiServer server(options);
+  server.start();
+  httplib::SSLClient with_certificate("127.0.0.1", server.port(), path("client.crt"), path("client.key"));
+  with_certificate.enable_server_certificate_verification(false);
+  const auto accepted = with_certificate.Get("/api/v1/namespaces/default");
+  ASSERT_TRUE(accepted) << httplib::to_string(accepted.error());
+  EXPECT_EQ(accepted->status, 200);
+  httplib::SSLClient without_certificate("127.0.0.1", server.port());
+  without_certificate.enable_server_certificate_verification(false);
+  without_certificate.set_read_timeout(2, 0);
+  const auto refused = without_certificate.Get("/api/v1/namespaces/default");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  server.stop();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(ApiServerTest, DeeplyNestedBodiesAreRefusedBeforeAnythingRecursesIntoThem) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   auto object = config_map("deep");

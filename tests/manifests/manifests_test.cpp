@@ -355,13 +355,16 @@ TEST_F(ManifestsKustomize, ContainerArgsMatchThePortsAndTheMountedFiles) {
   const auto args = container()["args"];
   for (const std::string name :
        {"--bind-address", "--webhook-port", "--health-port", "--tls-cert-file", "--tls-key-file", "--policy",
-        "--log-format", "--log-level", "--reconcile"}) {
+        "--log-format", "--log-level", "--reconcile", "--leader-elect", "--leader-election-namespace"}) {
     EXPECT_TRUE(flag(args, name).present) << "missing " << name;
   }
   EXPECT_EQ(flag(args, "--bind-address").value, "0.0.0.0");
   EXPECT_EQ(flag(args, "--log-format").value, "json");
   EXPECT_EQ(flag(args, "--log-level").value, "info");
-  EXPECT_EQ(flag(args, "--reconcile").value, "false") << "the reconciler is not there yet";
+  EXPECT_EQ(flag(args, "--reconcile").value, "true");
+  // Two replicas: only the Lease holder may reconcile, and the Role grants Leases in exactly this namespace.
+  EXPECT_EQ(flag(args, "--leader-elect").value, "true");
+  EXPECT_EQ(flag(args, "--leader-election-namespace").value, scalar(object("Role")["metadata"]["namespace"]));
 
   const auto ports = container()["ports"];
   EXPECT_EQ(flag(args, "--webhook-port").value, scalar(find_by(ports, "name", "webhook")["containerPort"]));

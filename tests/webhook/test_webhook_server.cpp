@@ -8,6 +8,7 @@
 #include <herd/core/linter.hpp>
 #include <herd/core/policy.hpp>
 #include <herd/core/yaml_loader.hpp>
+#include <herd/test_apiserver/api_server.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -1016,13 +1017,71 @@ TEST_F(WebhookServerTest, UnusableCertificateFilesExit1NamingTheProblem) {
   }
 }
 
-TEST_F(WebhookServerTest, ReconcileTrueExits2PointingToReconcileFalse) {
-  const auto result = run_controller_to_exit({"--reconcile=true", "--webhook-port", "0", "--health-port", "0",
-                                              "--tls-cert-file", certificate_file.string(), "--tls-key-file",
-                                              key_file.string()},
+TEST_F(WebhookServerTest, ReconcilerWithAnUnreadableKubeconfigExits1NamingTheFile) {
+  const fs::path missing = dir.path() / "absent" / "kubeconfig";
+  const auto result = run_controller_to_exit({"--webhook-port", "0", "--health-port", "0", "--tls-cert-file",
+                                              certificate_file.string(), "--tls-key-file", key_file.string(),
+                                              "--kubeconfig", missing.string()},
                                              dir.path() / "controller.log");
-  EXPECT_EQ(result.code, 2) << result.log;
-  EXPECT_THAT(result.log, HasSubstr("--reconcile=false"));
+  EXPECT_EQ(result.code, 1) << result.log;
+  EXPECT_THAT(result.log,
+              AllOf(HasSubstr("cannot configure the Kubernetes client"), HasSubstr(missing.string())));
+}
+
+// The real binary, outside a cluster, against a kubeconfig: it behaves as in-cluster. It reconciles a Stack
+// into its Bundles and status while holding the Lease, and hands the Lease back on SIGTERM.
+TEST_F(WebhookServerTest, ReconcilesTheStacksOfAKubeconfigClusterAndReleasesTheLeaseOnSigterm) {
+  test_apiserver::ApiServer cluster;
+  cluster.start();
+  for (const std::string name : {"fleet-local", "herd-system"}) {
+    cluster.put({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
+  }
+  const core::YamlDocument stack =
+      core::parse_yaml_document(read_text(source_path("examples/minimal.yaml")), "minimal.yaml");
+  ASSERT_TRUE(stack.parsed);
+  cluster.put(stack.value);
+  const fs::path kubeconfig = dir.path() / "kubeconfig";
+  write_text(
+      kubeconfig,
+      "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: " + cluster.url() +
+          "\ncontexts:\n- name: test\n  context: {cluster: test, user: test, namespace: default}\n"
+          "current-context: test\nusers:\n- name: test\n  user: {}\n");
+  controller = std::make_unique<ControllerProcess>(
+      std::vector<std::string>{"--bind-address", "127.0.0.1", "--webhook-port", "0", "--health-port", "0",
+                               "--tls-cert-file", certificate_file.string(), "--tls-key-file",
+                               key_file.string(), "--log-format", "json", "--kubeconfig",
+                               kubeconfig.string()},
+      dir.path() / "controller.log");
+  std::string error;
+  ASSERT_TRUE(controller->wait_listening(10s * k_slowdown, error)) << error;
+  ASSERT_TRUE(controller->wait_for_log("reconciling Stacks", 20s * k_slowdown)) << controller->log();
+
+  const auto deadline = std::chrono::steady_clock::now() + 20s * k_slowdown;
+  std::optional<nlohmann::json> stored;
+  while (std::chrono::steady_clock::now() < deadline) {
+    stored = cluster.get("herd.suse.com/v1", "stacks", "default", "ollama-simple");
+    if (stored && stored->contains("status") && (*stored)["status"].contains("phase")) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(stored && stored->contains("status")) << controller->log();
+  EXPECT_EQ((*stored)["status"]["phase"], "Deploying") << (*stored)["status"].dump(2);
+  EXPECT_EQ((*stored)["metadata"]["finalizers"], nlohmann::json::array({"herd.suse.com/bundles"}));
+  const auto bundle =
+      cluster.get("fleet.cattle.io/v1alpha1", "bundles", "fleet-local", "default-ollama-simple-ollama");
+  ASSERT_TRUE(bundle) << controller->log();
+  EXPECT_EQ((*bundle)["metadata"]["labels"]["app.kubernetes.io/managed-by"], "herd");
+  EXPECT_EQ((*bundle)["spec"]["helm"]["version"], "0.59.0");
+  const auto lease = cluster.get("coordination.k8s.io/v1", "leases", "herd-system", "herd-controller");
+  ASSERT_TRUE(lease);
+  EXPECT_FALSE((*lease)["spec"].value("holderIdentity", std::string()).empty());
+
+  controller->signal(SIGTERM);
+  EXPECT_EQ(controller->wait_exit(20s * k_slowdown), 0) << controller->log();
+  const auto released = cluster.get("coordination.k8s.io/v1", "leases", "herd-system", "herd-controller");
+  ASSERT_TRUE(released);
+  EXPECT_EQ((*released)["spec"]["holderIdentity"], "") << "a standby takes over at once";
 }
 
 } // namespace

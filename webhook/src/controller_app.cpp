@@ -1,4 +1,8 @@
+#include <herd/controller/stack_controller.hpp>
 #include <herd/core/go_duration.hpp>
+#include <herd/kube/api_client.hpp>
+#include <herd/kube/environment.hpp>
+#include <herd/kube/kubeconfig.hpp>
 #include <herd/runtime/file_watcher.hpp>
 #include <herd/runtime/logger.hpp>
 #include <herd/runtime/metrics.hpp>
@@ -11,7 +15,9 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <pthread.h>
 #include <thread>
 
@@ -28,6 +34,14 @@ struct ControllerOptions {
   std::string log_level = "info";
   std::string log_format = "json";
   std::string reload_interval = "2s";
+  // The reconciler.
+  std::string kubeconfig;
+  std::string context;
+  std::string name_space;
+  bool leader_elect = true;
+  std::string leader_election_namespace = "herd-system";
+  std::string resync_period = "10m";
+  int reconcile_workers = 2;
 };
 
 void add_flags(CLI::App& app, ControllerOptions& options) {
@@ -64,6 +78,23 @@ void add_flags(CLI::App& app, ControllerOptions& options) {
   app.add_option("--reload-interval", options.reload_interval,
                  "How often the certificate and policy files are checked for changes (Go duration)")
       ->capture_default_str();
+  app.add_option("--kubeconfig", options.kubeconfig,
+                 "Kubeconfig of the cluster to reconcile (default: in-cluster, else as kubectl finds it)");
+  app.add_option("--context", options.context, "Kubeconfig context to use (default: its current-context)");
+  app.add_option("--namespace", options.name_space,
+                 "Reconcile the Stacks of this namespace only (default: all)");
+  app.add_option("--leader-elect", options.leader_elect,
+                 "Reconcile only while holding the Lease herd-controller (replicas stand by)")
+      ->capture_default_str();
+  app.add_option("--leader-election-namespace", options.leader_election_namespace,
+                 "Namespace of the leader-election Lease")
+      ->capture_default_str();
+  app.add_option("--resync-period", options.resync_period,
+                 "How often every Stack is reconciled again even when nothing changed (Go duration)")
+      ->capture_default_str();
+  app.add_option("--reconcile-workers", options.reconcile_workers, "Stacks reconciled at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   app.set_version_flag("--version", "herd-controller v" HERD_VERSION " (commit " HERD_GIT_COMMIT ")");
 }
 
@@ -73,6 +104,7 @@ struct Reloaders {
   WebhookMetrics& metrics;
   runtime::Logger& logger;
   std::string policy_file;
+  std::function<void()> on_policy_change{};
 
   bool certificate(const std::vector<std::string>& contents) {
     const auto loaded = certificates.load(contents[0], contents[1]);
@@ -97,6 +129,9 @@ struct Reloaders {
     metrics.policy_reloads.increment({"success"});
     const auto current = policies.current();
     logger.info("reloaded the policy", {{"policy", current->name}, {"sha256", current->sha256}});
+    if (on_policy_change) {
+      on_policy_change(); // every Stack is rendered again under the new policy
+    }
     return true;
   }
 };
@@ -114,7 +149,7 @@ sigset_t block_stop_signals() {
 } // namespace
 
 int run_controller(int argc, char** argv, std::ostream& log_stream) {
-  CLI::App app("herd-controller: the admission webhook (and, later, the reconciler) of Herd Stacks");
+  CLI::App app("herd-controller: the admission webhook and the reconciler of Herd Stacks");
   ControllerOptions options;
   add_flags(app, options);
   try {
@@ -131,9 +166,9 @@ int run_controller(int argc, char** argv, std::ostream& log_stream) {
                  {{"value", options.reload_interval}});
     return 2;
   }
-  if (options.reconcile) {
-    logger.error(
-        "the reconciler is not part of this build yet; run the webhook alone with --reconcile=false");
+  const auto resync = core::parse_go_duration(options.resync_period);
+  if (!resync || *resync < 1) {
+    logger.error("--resync-period must be a Go duration of at least 1s", {{"value", options.resync_period}});
     return 2;
   }
 
@@ -198,6 +233,60 @@ int run_controller(int argc, char** argv, std::ostream& log_stream) {
                             {"policy", policy->name},
                             {"certificate", certificates.describe()},
                             {"version", "v" HERD_VERSION}});
+  std::unique_ptr<kube::ApiClient> api_client;
+  std::unique_ptr<kube::ApiClient> election_client;
+  std::unique_ptr<controller::StackController> stack_controller;
+  std::jthread reconciler;
+  if (options.reconcile) {
+    kube::KubeconfigOptions kubeconfig;
+    kubeconfig.kubeconfig_path = options.kubeconfig;
+    kubeconfig.context = options.context;
+    kubeconfig.prefer_in_cluster = true;
+    auto config = kube::load_client_config(kubeconfig, kube::system_environment());
+    if (!config) {
+      logger.error("cannot configure the Kubernetes client", {{"error", config.error().message}});
+      return 1;
+    }
+    auto& requests =
+        registry.counter("herd_api_requests_total",
+                         "Kubernetes API requests by verb and status code (0: no answer).", {"verb", "code"});
+    kube::ApiClientOptions client_options;
+    client_options.user_agent = "herd-controller/v" HERD_VERSION;
+    client_options.observer = [&requests](std::string_view method, int status) {
+      requests.increment({std::string(method), std::to_string(status)});
+    };
+    // The Lease client fails fast: a renewal that hangs must not outlive the renew deadline.
+    kube::ApiClientOptions election_options = client_options;
+    election_options.max_attempts = 1;
+    election_options.request_timeout = std::chrono::seconds(5);
+    election_options.connect_timeout = std::chrono::seconds(5);
+    auto client = kube::ApiClient::create(*config, client_options);
+    auto lease_client = kube::ApiClient::create(*config, election_options);
+    if (!client || !lease_client) {
+      logger.error("cannot create the Kubernetes client",
+                   {{"error", (!client ? client.error() : lease_client.error()).message}});
+      return 1;
+    }
+    api_client = std::move(client.value());
+    election_client = std::move(lease_client.value());
+    controller::StackControllerOptions controller_options;
+    controller_options.name_space = options.name_space;
+    controller_options.resync_period = std::chrono::milliseconds(static_cast<long long>(*resync * 1000));
+    controller_options.workers = options.reconcile_workers;
+    controller_options.leader_elect = options.leader_elect;
+    controller_options.leader_election.lease_namespace = options.leader_election_namespace;
+    stack_controller = std::make_unique<controller::StackController>(
+        *api_client, *election_client, controller_options, [&policies] { return policies.current(); }, logger,
+        registry);
+    logger.info("reconciling", {{"server", config->server_url.to_string()},
+                                {"context", config->context},
+                                {"inCluster", config->in_cluster},
+                                {"namespace", options.name_space.empty() ? "(all)" : options.name_space},
+                                {"leaderElect", options.leader_elect},
+                                {"identity", stack_controller->identity()}});
+    reconciler = std::jthread([&stack_controller](std::stop_token stop) { stack_controller->run(stop); });
+    reloaders.on_policy_change = [&stack_controller] { stack_controller->enqueue_all(); };
+  }
   watcher.start();
   std::thread signal_waiter([&] {
     int signal = 0;
@@ -211,6 +300,11 @@ int run_controller(int argc, char** argv, std::ostream& log_stream) {
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();
   watcher.stop();
+  if (reconciler.joinable()) {
+    // The reconcile in progress finishes; a leader releases its Lease so a standby takes over at once.
+    reconciler.request_stop();
+    reconciler.join();
+  }
   logger.info("stopped");
   return 0;
 }

@@ -1010,8 +1010,12 @@ void ApiServer::Impl::start_serving(int port) {
   }
   std::unique_ptr<httplib::Server> http;
   if (!options.tls_cert_file.empty() && !options.tls_key_file.empty()) {
-    auto secure =
-        std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+    auto secure = options.tls_client_ca_file.empty()
+                      ? std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
+                                                             options.tls_key_file.c_str())
+                      : std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
+                                                             options.tls_key_file.c_str(),
+                                                             options.tls_client_ca_file.c_str());
     if (!secure->is_valid()) {
       throw std::runtime_error("cannot load the TLS certificate " + options.tls_cert_file + " and key " +
                                options.tls_key_file);

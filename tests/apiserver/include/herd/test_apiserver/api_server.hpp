@@ -113,6 +113,9 @@ struct Options {
   // Both set: serve HTTPS with this PEM certificate (chain) and key.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: every client must present a certificate signed by a CA of this PEM file (mutual TLS, as
+  // kube-apiserver's --client-ca-file; the certificate is checked, not mapped to a user).
+  std::string tls_client_ca_file;
   // Not empty: every API request must carry `Authorization: Bearer <token>` (else 401 Unauthorized).
   std::string token;
   // Every API request's path must start with it, as behind Rancher's proxy (`/k8s/clusters/c-m-xxxx`).
