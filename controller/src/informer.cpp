@@ -1,4 +1,5 @@
 #include <herd/controller/informer.hpp>
+#include <herd/kube/object_meta.hpp>
 
 #include <algorithm>
 #include <thread>
@@ -8,16 +9,9 @@ namespace herd::controller {
 
 namespace {
 
+using kube::label;
+using kube::metadata_string;
 using nlohmann::json;
-
-std::string metadata_string(const json& object, const char* key) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
-  }
-  const auto found = metadata->find(key);
-  return found != metadata->end() && found->is_string() ? found->get<std::string>() : std::string();
-}
 
 } // namespace
 

@@ -1,5 +1,6 @@
 #include <herd/controller/bundle_sync.hpp>
 #include <herd/controller/stack_controller.hpp>
+#include <herd/kube/object_meta.hpp>
 
 #include <condition_variable>
 #include <utility>
@@ -8,37 +9,9 @@ namespace herd::controller {
 
 namespace {
 
+using kube::label;
+using kube::metadata_string;
 using nlohmann::json;
-
-std::string metadata_string(const json& object, const char* key) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
-  }
-  const auto found = metadata->find(key);
-  return found != metadata->end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-std::string label(const json& object, std::string_view key) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
-  }
-  const auto labels = metadata->find("labels");
-  if (labels == metadata->end() || !labels->is_object()) {
-    return {};
-  }
-  const auto found = labels->find(std::string(key));
-  return found != labels->end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-json labels_of(const json& object) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object() || !metadata->contains("labels")) {
-    return json::object();
-  }
-  return (*metadata)["labels"];
-}
 
 bool references_config_map(const json& stack, const std::string& name) {
   const auto spec = stack.find("spec");
@@ -190,7 +163,7 @@ void StackController::on_cluster(const InformerEvent& event) {
   // Which clusters a Stack reaches changes only with a cluster's arrival, departure or labels; Fleet's
   // frequent status updates of a Cluster change nothing Herd reports from it.
   if (event.type == InformerEvent::Type::updated && event.previous &&
-      labels_of(*event.previous) == labels_of(*event.object)) {
+      kube::labels(*event.previous) == kube::labels(*event.object)) {
     return;
   }
   const std::string workspace = metadata_string(*event.object, "namespace");

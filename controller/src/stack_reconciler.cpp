@@ -5,6 +5,7 @@
 #include <herd/core/linter.hpp>
 #include <herd/core/stack.hpp>
 #include <herd/core/yaml_loader.hpp>
+#include <herd/kube/object_meta.hpp>
 
 #include <algorithm>
 #include <array>
@@ -17,29 +18,9 @@ namespace herd::controller {
 
 namespace {
 
+using kube::label;
+using kube::metadata_string;
 using nlohmann::json;
-
-std::string metadata_string(const json& object, const char* key) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
-  }
-  const auto found = metadata->find(key);
-  return found != metadata->end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-std::string label(const json& object, std::string_view key) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
-  }
-  const auto labels = metadata->find("labels");
-  if (labels == metadata->end() || !labels->is_object()) {
-    return {};
-  }
-  const auto found = labels->find(std::string(key));
-  return found != labels->end() && found->is_string() ? found->get<std::string>() : std::string();
-}
 
 std::vector<std::string> finalizers_of(const json& object) {
   std::vector<std::string> finalizers;

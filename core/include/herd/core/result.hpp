@@ -16,11 +16,12 @@ struct Error {
   int column = 0; // 1-based; 0 = unknown
 };
 
-// A value or an Error. A small stand-in for std::expected, which clang 14 cannot compile from libstdc++ 12.
-template <typename T> class Result {
+// A value or an error (an Error unless another type is named, e.g. kube::ApiError). A small stand-in for
+// std::expected, which clang 14 cannot compile from libstdc++ 12.
+template <typename T, typename E = Error> class Result {
 public:
   Result(T value) : m_state(std::move(value)) {} // NOLINT(google-explicit-constructor): implicit by design
-  Result(Error error) : m_state(std::move(error)) {} // NOLINT(google-explicit-constructor)
+  Result(E error) : m_state(std::move(error)) {} // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return m_state.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -42,13 +43,13 @@ public:
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  [[nodiscard]] const Error& error() const {
+  [[nodiscard]] const E& error() const {
     assert(!ok());
     return std::get<1>(m_state);
   }
 
 private:
-  std::variant<T, Error> m_state;
+  std::variant<T, E> m_state;
 };
 
 // The Result of an operation that returns nothing but may fail.

@@ -1,13 +1,12 @@
 #pragma once
 
+#include <herd/core/result.hpp>
+
 #include <nlohmann/json.hpp>
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 
 namespace herd::kube {
 
@@ -34,38 +33,6 @@ ApiError api_error_from_response(int status, std::string_view body);
 ApiError api_error_from_status(const nlohmann::json& status);
 
 // A value or an ApiError.
-template <typename T> class ApiResult {
-public:
-  ApiResult(T value) : m_state(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  ApiResult(ApiError error) : m_state(std::move(error)) {} // NOLINT(google-explicit-constructor)
-
-  [[nodiscard]] bool ok() const { return m_state.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & {
-    assert(ok());
-    return std::get<0>(m_state);
-  }
-  const T& value() const& {
-    assert(ok());
-    return std::get<0>(m_state);
-  }
-  T&& value() && {
-    assert(ok());
-    return std::get<0>(std::move(m_state));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-
-  [[nodiscard]] const ApiError& error() const {
-    assert(!ok());
-    return std::get<1>(m_state);
-  }
-
-private:
-  std::variant<T, ApiError> m_state;
-};
+template <typename T> using ApiResult = core::Result<T, ApiError>;
 
 } // namespace herd::kube
