@@ -18,8 +18,11 @@ struct WebhookServerOptions {
   int webhook_port = 8443; // 0: pick a free port
   int health_port = 8080;  // 0: pick a free port
   // Worker threads of the TLS port. Each open connection holds one while it is served or idles in keep-alive,
-  // so this is also the connection count served at once; more connections wait in the accept queue.
-  std::size_t threads = 32;
+  // so this is also the connection count served at once; more connections wait in the accept queue. Each
+  // kube-apiserver keeps up to 25 idle keep-alive connections per webhook host (client-go's transport
+  // default), and an HA control plane has three of them: 128 leaves room for all of them on one replica
+  // while the other restarts. An idle thread costs a few KiB of resident memory.
+  std::size_t threads = 128;
   // Accepted connections waiting for a thread; beyond it, clients wait in the kernel's listen backlog.
   std::size_t max_queued_connections = 256;
   std::size_t max_body_bytes = 8U << 20U; // object + oldObject of a 3 MiB write
