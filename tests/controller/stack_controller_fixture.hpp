@@ -93,6 +93,7 @@ struct InstanceOptions {
   std::chrono::milliseconds resync_period = 250ms;
   std::chrono::milliseconds request_timeout = 5s;
   int max_attempts = 5;
+  std::string name_space{}; // --namespace: empty for all
 };
 
 // One herd-controller replica: its own clients (requests counted by method), caches, logs and metrics.
@@ -125,6 +126,7 @@ public:
 
     controller::StackControllerOptions controller_options;
     controller_options.resync_period = options.resync_period;
+    controller_options.name_space = options.name_space;
     controller_options.workers = 2;
     controller_options.leader_elect = options.leader_elect;
     controller_options.leader_election.identity = options.identity;

@@ -446,5 +446,47 @@ TEST_F(StackControllerTest, ResyncWithNothingChangedSendsZeroWriteRequests) {
   EXPECT_TRUE(server->writes().empty());
 }
 
+// --namespace: Stacks of other namespaces are not this controller's business, not even their finalizer.
+TEST_F(StackControllerTest, OneNamespaceModeLeavesOtherNamespacesAlone) {
+  auto& controller = start_controller({.name_space = "team-a"});
+  const json mine = user_stack("rag");
+  const json theirs = user_stack("rag", "team-b");
+  create_stack(theirs);
+  create_stack(mine);
+  ASSERT_TRUE(eventually([&] { return settled(mine); }));
+  ASSERT_TRUE(controller.wait_reconciles(3)); // resyncs of team-a's Stack have run meanwhile
+  EXPECT_TRUE(bundles_of(theirs).empty());
+  const auto stored = stored_stack(theirs);
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE((*stored)["metadata"].contains("finalizers"));
+  EXPECT_FALSE(stored->contains("status"));
+}
+
+// spec.paused holds every Bundle of the Stack (Fleet's Bundle.spec.paused) and the phase says so; resuming
+// releases them.
+TEST_F(StackControllerTest, PausingTheStackPausesEveryBundleAndResumingReleasesThem) {
+  start_controller();
+  const json stack = user_stack("rag");
+  create_stack(stack);
+  ASSERT_TRUE(eventually([&] { return settled(stack); }));
+  const auto set_paused = [&](bool paused) {
+    auto patched =
+        user->merge_patch(kube::resources::stacks, "team-a", "rag", {{"spec", {{"paused", paused}}}});
+    ASSERT_TRUE(patched) << patched.error().to_string();
+  };
+  const auto all_paused = [&](bool paused) {
+    const auto bundles = bundles_of(stack);
+    return !bundles.empty() && std::ranges::all_of(bundles, [&](const auto& entry) {
+      return entry.second["spec"].value("paused", false) == paused;
+    });
+  };
+  set_paused(true);
+  ASSERT_TRUE(eventually([&] { return all_paused(true) && phase_of(stack) == "Paused"; }))
+      << status_of(stack).dump(2);
+  set_paused(false);
+  ASSERT_TRUE(eventually([&] { return all_paused(false) && phase_of(stack) != "Paused"; }))
+      << status_of(stack).dump(2);
+}
+
 } // namespace
 } // namespace herd::test
