@@ -198,6 +198,9 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const json& targe
         {"paused", stack.paused},
         {"resources", namespace_resources},
         {"targets", targets}}}};
+  if (stack.force_sync_generation > 0) {
+    bundle["spec"]["forceSyncGeneration"] = stack.force_sync_generation;
+  }
   stamp(bundle);
   return RenderedBundle{"", std::move(bundle)};
 }
@@ -316,6 +319,12 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
                  {"helm", std::move(helm)},
                  {"defaultNamespace", chart.namespace_name},
                  {"paused", stack.paused}};
+    // `kubectl herd rollout restart` bumps either counter; their sum only grows, and Fleet redeploys when it
+    // changes. Absent when never restarted, so existing Bundles render unchanged.
+    if (const std::int64_t generation = stack.force_sync_generation + chart.force_sync_generation;
+        generation > 0) {
+      spec["forceSyncGeneration"] = generation;
+    }
     if (!depends_on.empty()) {
       spec["dependsOn"] = std::move(depends_on);
     }

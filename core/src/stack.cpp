@@ -73,15 +73,41 @@ std::string chart_path(const Chart& chart) {
   return join_path("spec.charts", chart.index);
 }
 
+std::string chart_force_sync_annotation(std::string_view chart) {
+  return std::string(k_chart_force_sync_annotation_prefix) + std::string(chart);
+}
+
+std::int64_t parse_force_sync_generation(const json& value) {
+  constexpr std::size_t max_digits = 18; // fits int64 with room for the sum of two counters
+  if (!value.is_string()) {
+    return 0;
+  }
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.empty() || text.size() > max_digits) {
+    return 0;
+  }
+  std::int64_t number = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') {
+      return 0;
+    }
+    number = number * 10 + (c - '0');
+  }
+  return number;
+}
+
 Stack stack_from_json(const json& document) {
   Stack stack;
   const json& metadata = member(document, "metadata");
   stack.name = string_at(metadata, "name");
   stack.namespace_name = string_at(metadata, "namespace");
-  const json& injected = member(member(metadata, "annotations"), "herd.suse.com/injected");
+  const json& annotations = member(metadata, "annotations");
+  const json& injected = member(annotations, "herd.suse.com/injected");
   if (injected.is_string()) {
     stack.injected_pointers = strings(json::parse(injected.get<std::string>(), nullptr, false));
   }
+  stack.force_sync_generation =
+      parse_force_sync_generation(member(annotations, std::string(k_force_sync_annotation).c_str()));
   const json& spec = member(document, "spec");
   stack.env = string_at(spec, "env", "dev");
   stack.security = string_at(spec, "security") == "enabled";
@@ -118,6 +144,10 @@ Stack stack_from_json(const json& document) {
       chart.depends_on = strings(member(item, "dependsOn"));
       chart.wait = bool_at(item, "wait");
       chart.timeout = string_at(item, "timeout");
+      if (!chart.name.empty()) {
+        chart.force_sync_generation =
+            parse_force_sync_generation(member(annotations, chart_force_sync_annotation(chart.name).c_str()));
+      }
       const json& overrides = member(item, "overrides");
       if (overrides.is_array()) {
         for (const auto& entry : overrides) {

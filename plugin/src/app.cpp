@@ -1,6 +1,8 @@
 #include "command_context.hpp"
+#include "get_command.hpp"
 #include "lint_command.hpp"
 #include "plan_command.hpp"
+#include "rollout_command.hpp"
 #include "scaffold_command.hpp"
 #include "version_command.hpp"
 
@@ -21,6 +23,9 @@ void add_global_options(CLI::App& app, GlobalOptions& global) {
   app.add_option("--context", global.context, "The kubeconfig context to use (cluster commands)");
   app.add_option("-n,--namespace", global.namespace_name, "Namespace of the Stack (cluster commands)");
   app.add_flag("-A,--all-namespaces", global.all_namespaces, "Across all namespaces (cluster commands)");
+  app.add_option("--request-timeout", global.request_timeout,
+                 "How long to wait for one API request: 0 (no limit), seconds, or 30s, 1m (cluster commands)")
+      ->capture_default_str();
   app.add_option("--color", global.color, "Color output: auto honours NO_COLOR and only colors a terminal")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -40,6 +45,8 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   kubectl herd scaffold my-stack --template rag -o stack.yaml
   kubectl herd lint stack.yaml examples/
   kubectl herd plan -f stack.yaml
+  kubectl herd get -A
+  kubectl herd rollout pause my-stack -n team-a
   kubectl herd version)");
     app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
       return "kubectl herd: error: " + std::string(e.what()) + "\nRun 'kubectl herd " +
@@ -52,6 +59,10 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     add_lint_command(app, lint_options);
     PlanOptions plan_options;
     add_plan_command(app, plan_options);
+    GetOptions get_options;
+    add_get_command(app, get_options);
+    RolloutOptions rollout_options;
+    add_rollout_command(app, rollout_options);
     ScaffoldOptions scaffold_options;
     add_scaffold_command(app, scaffold_options);
     VersionOptions version_options;
@@ -71,6 +82,12 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     }
     if (app.got_subcommand("plan")) {
       return plan(plan_options, context);
+    }
+    if (app.got_subcommand("get")) {
+      return get(get_options, context);
+    }
+    if (app.got_subcommand("rollout")) {
+      return rollout(rollout_options, context);
     }
     if (app.got_subcommand("scaffold")) {
       return scaffold(scaffold_options, context);

@@ -14,6 +14,7 @@ struct GlobalOptions {
   std::string context;
   std::string namespace_name;
   bool all_namespaces = false;
+  std::string request_timeout = "0"; // kubectl's --request-timeout: 0 (none), a bare number of seconds, 1m30s
   std::string color = "auto";
   std::string policy_file;
 };

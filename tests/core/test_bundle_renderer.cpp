@@ -697,6 +697,75 @@ TEST(BundleRenderer, PausedStackPausesEveryBundle) {
   EXPECT_EQ(bundle_of(running, "app")["spec"]["paused"], false);
 }
 
+std::string every_feature_restarted() {
+  return test::replaced(
+      std::string(k_every_feature), "  namespace: team-a\n",
+      "  namespace: team-a\n  annotations:\n    herd.suse.com/force-sync-generation: \"7\"\n");
+}
+
+// `kubectl herd rollout restart` bumps Stack annotations; each Bundle's forceSyncGeneration is the sum of the
+// whole Stack's counter and its chart's, so bumping either one redeploys exactly the Bundles it concerns.
+std::string restarted(std::string_view annotations) {
+  return test::replaced(test::stack_yaml("", "    - name: web\n      repo: https://charts.example.com\n"
+                                             "      version: \"2.0.0\"\n"),
+                        "  namespace: default\n",
+                        "  namespace: default\n  annotations:\n" + std::string(annotations));
+}
+
+TEST(BundleRenderer, NeverRestartedBundlesHaveNoForceSyncGeneration) {
+  const RenderedStack rendered = render(restarted("    unrelated: \"1\"\n"));
+
+  for (const auto& bundle : rendered.bundles) {
+    EXPECT_FALSE(bundle.object["spec"].contains("forceSyncGeneration")) << bundle.chart;
+  }
+}
+
+TEST(BundleRenderer, RestartCountersSumIntoForceSyncGenerationOfTheirBundles) {
+  const RenderedStack rendered = render(restarted("    herd.suse.com/force-sync-generation: \"2\"\n"
+                                                  "    force-sync-generation.herd.suse.com/web: \"3\"\n"));
+
+  EXPECT_EQ(bundle_of(rendered, "app")["spec"]["forceSyncGeneration"], 2);
+  EXPECT_EQ(bundle_of(rendered, "web")["spec"]["forceSyncGeneration"], 5);
+  for (const auto& bundle : rendered.bundles) {
+    EXPECT_THAT(test::fleet_problems(bundle.object), IsEmpty())
+        << test::lines_text(test::fleet_problems(bundle.object));
+  }
+}
+
+TEST(BundleRenderer, AChartRestartChangesOnlyThatChartsBundleAndItsHash) {
+  const RenderedStack before = render(restarted("    force-sync-generation.herd.suse.com/web: \"1\"\n"));
+  const RenderedStack after = render(restarted("    force-sync-generation.herd.suse.com/web: \"2\"\n"));
+
+  EXPECT_EQ(bundle_of(before, "app"), bundle_of(after, "app"));
+  EXPECT_FALSE(bundle_of(after, "app")["spec"].contains("forceSyncGeneration"));
+  EXPECT_EQ(bundle_of(after, "web")["spec"]["forceSyncGeneration"], 2);
+  EXPECT_NE(bundle_of(before, "web")["metadata"]["annotations"],
+            bundle_of(after, "web")["metadata"]["annotations"]);
+  EXPECT_EQ(
+      render(restarted("    force-sync-generation.herd.suse.com/web: \"2\"\n")).bundles[1].object.dump(),
+      after.bundles[1].object.dump())
+      << "deterministic";
+}
+
+TEST(BundleRenderer, WholeStackRestartAlsoRedeploysThePolicyBundle) {
+  const RenderedStack rendered = render(every_feature_restarted());
+
+  ASSERT_TRUE(has_policy_bundle(rendered));
+  for (const auto& bundle : rendered.bundles) {
+    EXPECT_EQ(bundle.object["spec"]["forceSyncGeneration"], 7) << bundle.chart;
+    EXPECT_THAT(test::fleet_problems(bundle.object), IsEmpty())
+        << test::lines_text(test::fleet_problems(bundle.object));
+  }
+}
+
+TEST(BundleRenderer, MalformedRestartCountersRestartNothing) {
+  for (const std::string value : {"\"-1\"", "\"abc\"", "\"1e3\"", "\"\"", "\"9999999999999999999\""}) {
+    const RenderedStack rendered =
+        render(restarted("    herd.suse.com/force-sync-generation: " + value + "\n"));
+    EXPECT_FALSE(bundle_of(rendered, "app")["spec"].contains("forceSyncGeneration")) << value;
+  }
+}
+
 TEST(BundleRenderer, WorkspaceIsFleetLocalOnlyForTheLocalClusterAlone) {
   const auto workspace = [](const std::string& spec_fields) {
     const RenderedStack rendered = render(one_chart_stack("ws", spec_fields, ""));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +14,14 @@ namespace herd::core {
 
 inline constexpr std::string_view k_api_version = "herd.suse.com/v1";
 inline constexpr std::string_view k_kind = "Stack";
+
+// Restart counters that `kubectl herd rollout restart` increments: the whole Stack's, and one per chart
+// (`force-sync-generation.herd.suse.com/<chart>`: a chart name is a DNS-1123 label, so it always fits the
+// 63-character name part of an annotation key). Values are decimal integers; the renderer puts their sum
+// into Fleet's `Bundle.spec.forceSyncGeneration`, so bumping either redeploys the Bundle.
+inline constexpr std::string_view k_force_sync_annotation = "herd.suse.com/force-sync-generation";
+inline constexpr std::string_view k_chart_force_sync_annotation_prefix =
+    "force-sync-generation.herd.suse.com/";
 
 struct StackTargets {
   bool has_selector = false;
@@ -48,6 +57,7 @@ struct Chart {
   bool wait = false;
   std::string timeout; // empty = not set
   std::vector<ChartOverride> overrides;
+  std::int64_t force_sync_generation = 0; // this chart's restart counter (0: none)
 };
 
 // The typed view of a Stack. Built from JSON by stack_from_json, which never fails: fields of the wrong type
@@ -65,6 +75,7 @@ struct Stack {
   // JSON pointers the policy injected (the herd.suse.com/injected annotation): they fill only what the user
   // left unset, so the renderer lets ConfigMap values win over them.
   std::vector<std::string> injected_pointers;
+  std::int64_t force_sync_generation = 0; // the whole Stack's restart counter (0: none)
 };
 
 // Whether `document` is a Stack (apiVersion herd.suse.com/…, kind Stack); other documents in a stream are
@@ -78,5 +89,12 @@ Stack stack_from_json(const nlohmann::json& document);
 std::string default_workspace(const StackTargets& targets);
 
 std::string chart_path(const Chart& chart);
+
+// The annotation key of `chart`'s restart counter: force-sync-generation.herd.suse.com/<chart>.
+std::string chart_force_sync_annotation(std::string_view chart);
+
+// A restart counter annotation's value: a decimal integer of at most 18 digits, else 0 (unset, malformed or
+// negative values restart nothing).
+std::int64_t parse_force_sync_generation(const nlohmann::json& value);
 
 } // namespace herd::core
