@@ -177,6 +177,16 @@ struct ApiClient::Impl {
   ClusterConfig config;
   ApiClientOptions options;
   std::string server; // origin, for messages (never with credentials)
+
+  // A 407 comes from the proxy, not the API server: say so (without the proxy's password).
+  void blame_proxy(ApiError& failure) const {
+    if (failure.status == 407 && config.proxy) {
+      failure.reason = "ProxyAuthenticationRequired";
+      failure.message = "the proxy " + config.proxy->to_string() + " refused to connect to " + server +
+                        " (407 Proxy Authentication Required): check the user and password in " +
+                        (config.proxy_from_kubeconfig ? "the kubeconfig's proxy-url" : "HTTPS_PROXY");
+    }
+  }
   bool https = false;
   tls::ServerVerification verification;
   std::unique_ptr<TokenSource> token_source;
@@ -440,6 +450,7 @@ ApiResult<json> ApiClient::Impl::perform(const Call& call) {
       return body;
     }
     ApiError failure = api_error_from_response(response.status, response.body);
+    blame_proxy(failure);
     if (auto seconds = retry_after(response)) {
       failure.retry_after_seconds = seconds;
     }
@@ -806,6 +817,7 @@ WatchResult ApiClient::watch(const ResourceType& type,
       continue;
     }
     ApiError failure = api_error_from_response(status, error_body);
+    impl.blame_proxy(failure);
     if (retry_after_seconds) {
       failure.retry_after_seconds = retry_after_seconds;
     }
