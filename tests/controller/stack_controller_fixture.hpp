@@ -307,6 +307,15 @@ protected:
     return bundles;
   }
 
+  // Plays Fleet: every Bundle of `stack` ready on both test clusters (gpu01, gpu02).
+  void fleet_ready_everywhere(const json& stack) {
+    for (const auto& [key, bundle] : bundles_of(stack)) {
+      fleet_summary(key, 2, 2);
+      fleet_deployment(key, "gpu01", "Ready");
+      fleet_deployment(key, "gpu02", "Ready");
+    }
+  }
+
   // The Bundles carrying Herd's labels of `stack`.
   std::map<std::string, json> bundles_of(const json& stack) const {
     const controller::StackRef ref = controller::stack_ref(stack);

@@ -186,11 +186,7 @@ TEST_F(StackControllerTest, FleetReadyEverywhereIsDeployed) {
   create_stack(stack);
   ASSERT_TRUE(eventually([&] { return settled(stack); }));
 
-  for (const auto& [key, bundle] : bundles_of(stack)) {
-    fleet_summary(key, 2, 2);
-    fleet_deployment(key, "gpu01", "Ready");
-    fleet_deployment(key, "gpu02", "Ready");
-  }
+  fleet_ready_everywhere(stack);
   ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deployed"; })) << status_of(stack).dump(2);
   const json status = status_of(stack);
   EXPECT_EQ(status["message"], "all 3 charts ready on 2 clusters");
@@ -242,11 +238,7 @@ TEST_F(StackControllerTest, FleetDependencyWaitStaysDeploying) {
   const json stack = user_stack("rag");
   create_stack(stack);
   ASSERT_TRUE(eventually([&] { return settled(stack); }));
-  for (const auto& [key, bundle] : bundles_of(stack)) {
-    fleet_summary(key, 2, 2);
-    fleet_deployment(key, "gpu01", "Ready");
-    fleet_deployment(key, "gpu02", "Ready");
-  }
+  fleet_ready_everywhere(stack);
   ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deployed"; })) << status_of(stack).dump(2);
 
   fleet_summary("fleet-default/team-a-rag-qdrant", 2, 1);
@@ -429,11 +421,7 @@ TEST_F(StackControllerTest, ResyncWithNothingChangedSendsZeroWriteRequests) {
   create_stack(stack);
   create_stack(other);
   ASSERT_TRUE(eventually([&] { return settled(stack) && settled(other); }));
-  for (const auto& [key, bundle] : bundles_of(stack)) {
-    fleet_summary(key, 2, 2);
-    fleet_deployment(key, "gpu01", "Ready");
-    fleet_deployment(key, "gpu02", "Ready");
-  }
+  fleet_ready_everywhere(stack);
   ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deployed"; }));
   ASSERT_TRUE(controller.wait_reconciles(4));
   server->clear_logs();
