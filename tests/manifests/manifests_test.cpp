@@ -409,14 +409,13 @@ TEST_F(ManifestsKustomize, RbacGrantsTheReconcilerExactlyWhatItUses) {
     return grants;
   };
   const Grants cluster_wide = {
-      {"herd.suse.com/stacks", {"get", "list", "watch", "patch"}},
-      {"herd.suse.com/stacks/status", {"get", "update", "patch"}},
-      {"herd.suse.com/stacks/finalizers", {"update"}},
+      {"herd.suse.com/stacks", {"list", "watch", "patch"}},
+      {"herd.suse.com/stacks/status", {"update"}},
       {"fleet.cattle.io/bundles", {"get", "list", "watch", "create", "patch", "delete"}},
-      {"fleet.cattle.io/bundledeployments", {"get", "list", "watch"}},
-      {"fleet.cattle.io/clusters", {"get", "list", "watch"}},
-      {"/configmaps", {"get", "list", "watch"}},
-      {"/events", {"create", "patch"}},
+      {"fleet.cattle.io/bundledeployments", {"list", "watch"}},
+      {"fleet.cattle.io/clusters", {"list", "watch"}},
+      {"/configmaps", {"list", "watch"}},
+      {"/events", {"create"}},
   };
   EXPECT_EQ(grants_of(object("ClusterRole")), cluster_wide);
   const Grants leader_election = {{"coordination.k8s.io/leases", {"get", "create", "update"}}};

@@ -278,6 +278,7 @@ void ApiServer::Impl::handle(const httplib::Request& request, httplib::Response&
   record.query = question == std::string::npos ? std::string() : request.target.substr(question + 1);
   record.content_type = request.get_header_value("Content-Type");
   record.field_manager = request.get_param_value("fieldManager");
+  record.user_agent = request.get_header_value("User-Agent");
   record.watch = request.has_param("watch") && request.get_param_value("watch") != "false" &&
                  request.get_param_value("watch") != "0";
   try {
