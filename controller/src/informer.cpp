@@ -74,6 +74,9 @@ std::optional<std::string> Informer::relist() {
   list_options.label_selector = m_options.label_selector;
   auto listed = m_client.list(m_options.type, m_options.name_space, list_options);
   if (!listed) {
+    if (m_options.on_error) {
+      m_options.on_error("list", listed.error());
+    }
     return std::nullopt;
   }
   std::map<std::string, ObjectPtr> fresh;
@@ -184,8 +187,13 @@ void Informer::run(std::stop_token stop) {
         }
         continue;
       }
-      if (result.end == kube::WatchResult::End::failed && !back_off()) {
-        break;
+      if (result.end == kube::WatchResult::End::failed) {
+        if (m_options.on_error && result.error) {
+          m_options.on_error("watch", *result.error);
+        }
+        if (!back_off()) {
+          break;
+        }
       }
       break; // stopped, expired (relist at once) or failed (relist after the pause)
     }

@@ -70,6 +70,13 @@ StackController::StackController(kube::ApiClient& client,
     informer.watch_timeout = m_options.watch_timeout;
     informer.retry_base = m_options.informer_retry_base;
     informer.index = std::move(index);
+    informer.on_error = [this, resource = informer.type.group.empty()
+                                              ? informer.type.plural
+                                              : informer.type.plural + "." + informer.type.group](
+                            std::string_view what, const kube::ApiError& error) {
+      m_logger.warn("cannot " + std::string(what) + " " + resource + "; retrying with backoff",
+                    {{"error", error.to_string()}});
+    };
     return std::make_unique<Informer>(m_client, std::move(informer), std::move(handler));
   };
   m_stacks = make(kube::resources::stacks, m_options.name_space, "",

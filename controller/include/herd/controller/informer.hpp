@@ -15,6 +15,7 @@
 #include <set>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herd::controller {
@@ -41,6 +42,9 @@ struct InformerOptions {
   // Optional: the index key of an object (empty: not indexed), for indexed(): a reconcile reads the objects
   // of one Stack without scanning every cached object.
   std::function<std::string(const nlohmann::json&)> index;
+  // Optional: told about every failed list or watch (before the backoff), so the process can log why its
+  // cache is not current. `what` is "list" or "watch".
+  std::function<void(std::string_view what, const kube::ApiError& error)> on_error;
 };
 
 // A local cache of one resource kept current by list + watch, as client-go's reflector and informer keep it:
