@@ -149,6 +149,7 @@ else
 fi
 failed=$((wrk_failures + probe_failures))
 verdict() { if (($1)); then echo PASS; else echo FAIL; fi; }
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
 bar_failed=$(verdict "$((failed == 0))")
 bar_rss=$(verdict "$(awk -v g="$growth" 'BEGIN { print (g != "n/a" && g < 5) }')")
 trace=$(printf '%s ' "${samples[@]}")
@@ -157,7 +158,7 @@ cat >"$tmp/section.md" <<SECTION
 ## Soak (issue 8)
 
 Machine: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) cores, $(date -u +%Y-%m-%d); load average at start ${load_start}.
-\`bench/soak/run.sh\`: herd-controller (Release, \`--reconcile=false\`, 128 webhook threads) validating
+\`bench/soak/run.sh\`: herd-controller (${build_type} build in ${build}, \`--reconcile=false\`, 128 webhook threads) validating
 \`${body}\` under \`wrk -t2 -c16 -d${minutes}m\` (kept-alive TLS connections), the serving certificate rotated
 every 30 s (two certificates of one CA, renamed into place) and the policy file rewritten every 45 s, plus one
 new TLS connection per second (curl, verifying against the CA). VmRSS sampled every 10 s.

@@ -115,6 +115,40 @@ TEST_F(StackControllerFaultTest, DroppedWatchesWhileStacksChange) {
   expect_quiet(controller, 2);
 }
 
+// A 410 storm: the history is compacted and every watch cut, again and again, while Stacks change; each
+// time the informers relist. Nothing is lost or written twice.
+TEST_F(StackControllerFaultTest, A410StormWhileStacksChangeConverges) {
+  auto& controller = start_controller();
+  json a = user_stack("rag");
+  const json b = user_stack("other", "team-b");
+  create_stack(a);
+  create_stack(b);
+  ASSERT_TRUE(eventually([&] { return settled(a) && settled(b); }));
+  const std::size_t lists_before = server->request_count("GET", "/stacks(\\?(?!.*watch=)|$)");
+  for (int i = 0; i < 8; ++i) {
+    json charts = a["spec"]["charts"];
+    charts[1]["version"] = "0.9." + std::to_string(20 + i);
+    set_charts(a, charts);
+    a["spec"]["charts"] = charts;
+    server->compact_history();
+    server->drop_watches();
+    std::this_thread::sleep_for(30ms);
+  }
+  delete_stack(b);
+  server->compact_history();
+  server->drop_watches();
+
+  ASSERT_TRUE(eventually([&] { return settled(a) && !stored_stack(b); })) << bundle_difference(a);
+  expect_exactly({a});
+  EXPECT_GT(server->request_count("GET", "/stacks(\\?(?!.*watch=)|$)"), lists_before + 1)
+      << "the informers relisted after the 410s";
+  const auto counts = bundle_write_counts();
+  EXPECT_EQ(counts.at("fleet-default/team-a-rag-gpu-operator"), 1);
+  EXPECT_EQ(counts.at("fleet-default/team-a-rag-ollama"), 1);
+  EXPECT_LE(counts.at("fleet-default/team-a-rag-qdrant"), 9); // at most once per version
+  expect_quiet(controller, 1);
+}
+
 TEST_F(StackControllerFaultTest, RelistAfterCompactionLosesNoDeletion) {
   auto& controller = start_controller();
   const json a = user_stack("rag");
