@@ -9,10 +9,13 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace herd::webhook {
 namespace {
@@ -252,6 +255,37 @@ TEST_F(AdmissionHandlerTest, EveryFindingIsListedWithItsPath) {
   EXPECT_THAT(message, HasSubstr("[HERD106], spec.charts[1].dependsOn[0]: "));
   EXPECT_THAT(message, HasSubstr(R"(did you mean "gpu-operator"?)"));
   EXPECT_EQ(response["status"]["details"]["causes"].size(), 2U);
+}
+
+// Many server threads, few Linters: concurrent validations borrow from a bounded pool and each gets its own
+// verdict (an allowed and a denied Stack interleaved), also across a policy reload.
+TEST_F(AdmissionHandlerTest, ConcurrentValidationsShareABoundedPoolOfLinters) {
+  const AdmissionHandler pooled(policies, AdmissionLimits{.linters = 2});
+  const std::string allowed = sample("request-create.json").dump();
+  json bad = sample("request-create.json");
+  bad["request"]["object"]["spec"]["charts"][0]["version"] = "^1.0";
+  const std::string denied = bad.dump();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const bool deny = (t + i) % 2 == 1;
+        const json response =
+            json::parse(pooled.handle(AdmissionEndpoint::validate, deny ? denied : allowed).body);
+        if (response["response"]["allowed"] != !deny) {
+          wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  // A policy reload while they run: borrowed Linters of the old snapshot are retired when returned.
+  ASSERT_TRUE(policies.load(read_text(std::filesystem::path(HERD_SOURCE_DIR) / "schema/default-policy.yaml"),
+                            "default-policy.yaml"));
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST_F(AdmissionHandlerTest, ARequestForAnotherResourceIsLetThroughWithAWarning) {

@@ -1,3 +1,5 @@
+#include "linter_pool.hpp"
+
 #include <herd/core/diagnostic_sink.hpp>
 #include <herd/core/json_depth.hpp>
 #include <herd/core/linter.hpp>
@@ -9,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 namespace herd::webhook {
@@ -109,26 +112,6 @@ void answer(AdmissionOutcome& outcome, json response, std::string verdict) {
   outcome.body = review(std::move(response)).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// Each thread judges with its own Linter (it owns a schema validator that is not thread-safe), rebuilt when
-// the policy snapshot changes.
-core::Linter* linter_for(const std::shared_ptr<const core::Policy>& policy) {
-  struct Cached {
-    std::weak_ptr<const core::Policy> policy;
-    std::shared_ptr<core::Linter> linter;
-  };
-  thread_local Cached cached;
-  const bool same =
-      cached.linter && !cached.policy.owner_before(policy) && !policy.owner_before(cached.policy);
-  if (!same) {
-    auto created = core::Linter::create(*policy);
-    if (!created) {
-      return nullptr;
-    }
-    cached = {policy, std::move(created).value()};
-  }
-  return cached.linter.get();
-}
-
 // The Stack as the apiserver will store it: a CREATE may leave metadata.namespace to the request.
 json stack_in_namespace(json stack, const std::string& namespace_name) {
   if (!namespace_name.empty() && stack.contains("metadata") && stack["metadata"].is_object() &&
@@ -142,6 +125,7 @@ json stack_in_namespace(json stack, const std::string& namespace_name) {
 void validate(AdmissionOutcome& outcome,
               json& request,
               const std::shared_ptr<const core::Policy>& policy,
+              LinterPool& linters,
               json response) {
   json& object = request["object"];
   const std::string name =
@@ -152,8 +136,8 @@ void validate(AdmissionOutcome& outcome,
     sink.error(core::rules::yaml_syntax, "",
                "nesting deeper than " + std::to_string(k_max_stack_depth) + " levels");
   } else {
-    core::Linter* linter = linter_for(policy);
-    if (linter == nullptr) {
+    const auto lease = linters.acquire(policy);
+    if (!lease) {
       outcome.http_status = 500;
       outcome.verdict = "error";
       outcome.error = "the embedded Stack schema does not compile (a build defect)";
@@ -163,9 +147,9 @@ void validate(AdmissionOutcome& outcome,
     json stack = stack_in_namespace(std::move(object), outcome.namespace_name);
     const json& old_object = member(request, "oldObject");
     if (outcome.operation == "UPDATE" && old_object.is_object()) {
-      linter->check_update(old_object, std::move(stack), sink);
+      lease->linter().check_update(old_object, std::move(stack), sink);
     } else {
-      linter->check_stack(std::move(stack), sink);
+      lease->linter().check_stack(std::move(stack), sink);
     }
   }
   json warnings = json::array();
@@ -252,8 +236,19 @@ std::string_view to_string(AdmissionEndpoint endpoint) {
   return endpoint == AdmissionEndpoint::validate ? "validate-stack" : "mutate-stack";
 }
 
+namespace {
+std::size_t linter_capacity(const AdmissionLimits& limits) {
+  if (limits.linters > 0) {
+    return limits.linters;
+  }
+  const unsigned cores = std::thread::hardware_concurrency();
+  return 2U * (cores == 0 ? 1U : cores);
+}
+} // namespace
+
 AdmissionHandler::AdmissionHandler(const PolicyStore& policies, AdmissionLimits limits)
-    : m_policies(policies), m_limits(limits) {}
+    : m_policies(policies), m_limits(limits),
+      m_linters(std::make_shared<LinterPool>(linter_capacity(limits))) {}
 
 AdmissionOutcome AdmissionHandler::handle(AdmissionEndpoint endpoint, std::string_view body) const {
   AdmissionOutcome outcome;
@@ -335,7 +330,7 @@ AdmissionOutcome AdmissionHandler::handle(AdmissionEndpoint endpoint, std::strin
   }
   const auto policy = m_policies.current();
   if (endpoint == AdmissionEndpoint::validate) {
-    validate(outcome, request, policy, std::move(response));
+    validate(outcome, request, policy, *m_linters, std::move(response));
   } else {
     mutate(outcome, request, *policy, std::move(response));
   }

@@ -2,11 +2,14 @@
 
 #include <herd/webhook/policy_store.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace herd::webhook {
+
+class LinterPool;
 
 enum class AdmissionEndpoint { validate, mutate };
 
@@ -16,6 +19,8 @@ struct AdmissionLimits {
   // Nesting of the whole AdmissionReview; deeper bodies are refused before parsing (a 1,000,000-level body
   // must cost a scan, not a tree). The Stack itself is held to lint's 128 levels (HERD001).
   std::size_t max_body_depth = 1024;
+  // Linters that judge at once (each ~2 MiB); more concurrent validations wait for one. 0: two per core.
+  std::size_t linters = 0;
 };
 
 // What to answer and what to record about it.
@@ -35,7 +40,8 @@ struct AdmissionOutcome {
 };
 
 // Turns an AdmissionReview body into the answer the kube-apiserver expects (DESIGN §6). Pure: no I/O, no
-// exceptions out; thread-safe (each thread judges with its own Linter, rebuilt when the policy changes).
+// exceptions out; thread-safe (requests borrow a Linter from a bounded pool, rebuilt when the policy
+// changes).
 //
 // validate: the same Linter::check_stack that `kubectl herd lint` runs (plus, on UPDATE, what may not
 // change); errors deny with 422 Invalid and every finding with its path, warnings go to response.warnings.
@@ -49,6 +55,7 @@ public:
 private:
   const PolicyStore& m_policies;
   AdmissionLimits m_limits;
+  std::shared_ptr<LinterPool> m_linters;
 };
 
 } // namespace herd::webhook
