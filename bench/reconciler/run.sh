@@ -87,14 +87,7 @@ SECTION
 
 if ((write)); then
   results=bench/RESULTS.md
-  awk -v section="$tmp/section.md" '
-    function emit(  line) { while ((getline line < section) > 0) print line; close(section) }
-    /^## Reconciler \(issue 5\)/ { emit(); skipping = 1; done = 1; next }
-    skipping && /^## / { skipping = 0; print "" }
-    !skipping { print; last = $0 }
-    END { if (!done) { if (last != "") print ""; emit() } }
-  ' "$results" >"$tmp/results.md"
-  cp "$tmp/results.md" "$results"
+  bench/write-section.sh '## Reconciler (issue 5)' "$tmp/section.md"
   echo "bench/reconciler: wrote the section \"## Reconciler (issue 5)\" of $results" >&2
 fi
 cat "$tmp/section.md"

@@ -480,14 +480,7 @@ if ((write)); then
   results=bench/RESULTS.md
   [[ -f $results ]] || printf '# Benchmark results\n' >"$results"
   # Replace the section (up to the next "## " heading) or append it; everything else is kept as it is.
-  awk -v section="$section" '
-    function emit(  line) { while ((getline line < section) > 0) print line; close(section) }
-    /^## Webhook \(issue 4\)/ { emit(); skipping = 1; done = 1; next }
-    skipping && /^## / { skipping = 0; print "" }
-    !skipping { print; last = $0 }
-    END { if (!done) { if (last != "") print ""; emit() } }
-  ' "$results" >"$tmp/results.md"
-  cp "$tmp/results.md" "$results"
+  bench/write-section.sh '## Webhook (issue 4)' "$section"
   echo "bench/webhook: wrote the section \"## Webhook (issue 4)\" of $results" >&2
 fi
 cat "$section"
