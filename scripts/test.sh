@@ -11,7 +11,7 @@ jobs=$(nproc)
 exclude=()
 if [[ ! -f ../shared/reference/fleet/bundles.fleet.cattle.io.yaml ]]; then
   echo "warning: ../shared/reference/fleet not found: skipping the tests that validate against Fleet's CRDs" >&2
-  exclude=(-E 'FleetBundleSchema|BundleRendererFleetSchema|NamespaceLabelsAndAnnotationsOfEnabledFeaturesGoToEveryNamespace|BundlesFleetAccepts')
+  exclude=(-E 'FleetBundleSchema|BundleRendererFleetSchema|NamespaceLabelsAndAnnotationsOfEnabledFeaturesGoToEveryNamespace|BundlesFleetAccepts|RestartCountersSumIntoForceSyncGeneration|WholeStackRestartAlsoRedeploysThePolicyBundle')
 fi
 
 echo "== build (RelWithDebInfo) and test"
