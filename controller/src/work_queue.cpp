@@ -112,7 +112,10 @@ std::optional<std::string> WorkQueue::get() {
     if (m_waiting.empty()) {
       m_ready.wait(lock);
     } else {
-      m_ready.wait_until(lock, m_waiting.begin()->first);
+      // A copy: wait_until reads its deadline again after waking, when another thread may have erased the
+      // element (use-after-free under ASan otherwise).
+      const Clock::time_point due = m_waiting.begin()->first;
+      m_ready.wait_until(lock, due);
     }
   }
 }

@@ -116,7 +116,7 @@ TEST_F(StackControllerFaultTest, DroppedWatchesWhileStacksChange) {
 }
 
 // A 410 storm: the history is compacted and every watch cut, again and again, while Stacks change; each
-// time the informers relist. Nothing is lost or written twice.
+// time the informers resume or relist. Nothing is lost or written twice.
 TEST_F(StackControllerFaultTest, A410StormWhileStacksChangeConverges) {
   auto& controller = start_controller();
   json a = user_stack("rag");
@@ -124,7 +124,6 @@ TEST_F(StackControllerFaultTest, A410StormWhileStacksChangeConverges) {
   create_stack(a);
   create_stack(b);
   ASSERT_TRUE(eventually([&] { return settled(a) && settled(b); }));
-  const std::size_t lists_before = server->request_count("GET", "/stacks(\\?(?!.*watch=)|$)");
   for (int i = 0; i < 8; ++i) {
     json charts = a["spec"]["charts"];
     charts[1]["version"] = "0.9." + std::to_string(20 + i);
@@ -140,8 +139,8 @@ TEST_F(StackControllerFaultTest, A410StormWhileStacksChangeConverges) {
 
   ASSERT_TRUE(eventually([&] { return settled(a) && !stored_stack(b); })) << bundle_difference(a);
   expect_exactly({a});
-  EXPECT_GT(server->request_count("GET", "/stacks(\\?(?!.*watch=)|$)"), lists_before + 1)
-      << "the informers relisted after the 410s";
+  // (Whether a cut watch needed a relist depends on how far it had read: RelistAfterCompactionLosesNoDeletion
+  // forces one.)
   const auto counts = bundle_write_counts();
   EXPECT_EQ(counts.at("fleet-default/team-a-rag-gpu-operator"), 1);
   EXPECT_EQ(counts.at("fleet-default/team-a-rag-ollama"), 1);
