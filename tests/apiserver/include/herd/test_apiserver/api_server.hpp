@@ -90,7 +90,7 @@ struct RequestRecord {
   std::string content_type;
   std::string field_manager;
   std::string user_agent; // who asked (a test tells its clients apart by their User-Agent)
-  int status = 0; // the answer's status (200 for a watch that started streaming)
+  int status = 0;         // the answer's status (200 for a watch that started streaming)
   bool watch = false;
 };
 
