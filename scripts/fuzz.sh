@@ -30,17 +30,32 @@ seed fuzz_kubeconfig tests/fixtures/kubeconfig/*.yaml
 seed fuzz_watch_stream tests/fixtures/watch/*.jsonl
 mkdir -p "$build/findings"
 
-status=0
-for target in fuzz_stack_lint fuzz_admission_review fuzz_kubeconfig fuzz_watch_stream; do
-  echo "== $target: ${seconds}s"
-  log="$build/findings/$target.log"
+# One target per core at a time: CI's fixed fuzzing budget then costs minutes of wall time only once per core.
+parallel=${HERD_FUZZ_JOBS:-$(nproc)}
+run_target() { # target: fuzz it, then print its statistics; fails when libFuzzer found something
+  local target=$1 log="$build/findings/$1.log"
   # -max_len lets whole Stacks and reviews through; -timeout flags any input that takes over 10 s (a hang).
   if ! "$build/bin/$target" "$build/corpus/$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$build/findings/$target-" -print_final_stats=1 >"$log" 2>&1; then
     echo "$target FAILED: see $log and the reproducer in $build/findings/" >&2
     tail -40 "$log" >&2
-    status=1
+    return 1
   fi
+  echo "== $target: ${seconds}s"
   grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+.*DONE" "$log" || tail -3 "$log"
+}
+
+status=0
+pids=()
+for target in fuzz_stack_lint fuzz_admission_review fuzz_kubeconfig fuzz_watch_stream; do
+  if ((${#pids[@]} >= parallel)); then
+    wait "${pids[0]}" || status=1
+    pids=("${pids[@]:1}")
+  fi
+  run_target "$target" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
 done
 exit $status
