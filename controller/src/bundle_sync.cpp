@@ -1,5 +1,6 @@
 #include <herd/controller/bundle_sync.hpp>
 #include <herd/core/policy.hpp>
+#include <herd/kube/object_meta.hpp>
 
 #include <algorithm>
 #include <map>
@@ -10,45 +11,18 @@ namespace herd::controller {
 
 namespace {
 
+using kube::annotation;
+using kube::label;
+using kube::metadata_string;
 using nlohmann::json;
 
 constexpr std::size_t k_max_label_value = 63;
 
-// metadata.<field> of `object` when it is a string, else "".
-std::string metadata_string(const json& object, std::string_view field) {
-  if (!object.is_object()) {
-    return {};
-  }
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
-  }
-  const auto value = metadata->find(field);
-  return value != metadata->end() && value->is_string() ? value->get<std::string>() : std::string();
-}
-
-// The string value of label or annotation `key` in metadata.<map>, or "".
-std::string metadata_entry(const json& object, std::string_view map, std::string_view key) {
-  if (!object.is_object()) {
-    return {};
-  }
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
-  }
-  const auto entries = metadata->find(map);
-  if (entries == metadata->end() || !entries->is_object()) {
-    return {};
-  }
-  const auto value = entries->find(key);
-  return value != entries->end() && value->is_string() ? value->get<std::string>() : std::string();
-}
-
 std::string chart_of(const json& bundle) {
-  if (metadata_entry(bundle, "labels", k_component_label) == "policy") {
+  if (label(bundle, k_component_label) == "policy") {
     return std::string(k_policy_chart);
   }
-  return metadata_entry(bundle, "labels", k_chart_label);
+  return label(bundle, k_chart_label);
 }
 
 std::string rendered_chart(const core::RenderedBundle& bundle) {
@@ -57,13 +31,12 @@ std::string rendered_chart(const core::RenderedBundle& bundle) {
 
 // Who holds a Bundle name Herd wants, for the collision report.
 std::string owner_of(const json& bundle) {
-  const std::string managed_by = metadata_entry(bundle, "labels", k_managed_by_label);
+  const std::string managed_by = label(bundle, k_managed_by_label);
   if (managed_by != k_managed_by_herd) {
     return managed_by.empty() ? std::string("not managed by Herd")
                               : "not managed by Herd (managed by \"" + managed_by + "\")";
   }
-  return "Stack " + metadata_entry(bundle, "labels", k_stack_namespace_label) + "/" +
-         metadata_entry(bundle, "labels", k_stack_label);
+  return "Stack " + label(bundle, k_stack_namespace_label) + "/" + label(bundle, k_stack_label);
 }
 
 std::vector<BundleRef> sorted(std::map<std::pair<std::string, std::string>, BundleRef> refs) {
@@ -95,9 +68,9 @@ std::string stack_label_value(const std::string& text) {
 
 bool is_bundle_of(const json& bundle, const StackRef& stack) {
   const std::string stack_namespace = stack.namespace_name.empty() ? "default" : stack.namespace_name;
-  return metadata_entry(bundle, "labels", k_managed_by_label) == k_managed_by_herd &&
-         metadata_entry(bundle, "labels", k_stack_label) == stack_label_value(stack.name) &&
-         metadata_entry(bundle, "labels", k_stack_namespace_label) == stack_label_value(stack_namespace);
+  return label(bundle, k_managed_by_label) == k_managed_by_herd &&
+         label(bundle, k_stack_label) == stack_label_value(stack.name) &&
+         label(bundle, k_stack_namespace_label) == stack_label_value(stack_namespace);
 }
 
 SyncPlan
@@ -124,7 +97,7 @@ plan_bundle_sync(const StackRef& stack, const core::RenderedStack& rendered, std
       continue;
     }
     const std::string hash(core::k_rendered_hash_annotation);
-    if (metadata_entry(current, "annotations", hash) == metadata_entry(bundle.object, "annotations", hash)) {
+    if (annotation(current, hash) == annotation(bundle.object, hash)) {
       ++plan.unchanged;
     } else {
       plan.apply.push_back(bundle);

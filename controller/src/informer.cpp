@@ -2,6 +2,7 @@
 #include <herd/kube/object_meta.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <thread>
 #include <utility>
 
@@ -107,9 +108,7 @@ std::optional<std::string> Informer::relist() {
       index_insert(key, *object);
     }
   }
-  m_lists.fetch_add(1);
   m_synced.store(true);
-  m_changed.notify_all();
   for (const auto& event : events) {
     m_handler(event);
   }
@@ -198,14 +197,6 @@ void Informer::run(std::stop_token stop) {
       break; // stopped, expired (relist at once) or failed (relist after the pause)
     }
   }
-  m_stopped.store(true);
-  m_changed.notify_all();
-}
-
-bool Informer::wait_synced(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(m_mutex);
-  m_changed.wait_for(lock, timeout, [this] { return m_synced.load() || m_stopped.load(); });
-  return m_synced.load();
 }
 
 ObjectPtr Informer::get(const std::string& name_space, const std::string& name) const {

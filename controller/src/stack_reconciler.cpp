@@ -42,8 +42,16 @@ bool has_finalizer(const json& object) {
   return std::ranges::find(finalizers, k_bundles_finalizer) != finalizers.end();
 }
 
-std::string bundle_key(const json& bundle) {
-  return metadata_string(bundle, "namespace") + "/" + metadata_string(bundle, "name");
+// The Stack without its status: what lint and the webhook judge (copied without the status, which may be
+// large).
+json without_status(const json& stack) {
+  json document = json::object();
+  for (const auto& [field, value] : stack.items()) {
+    if (field != "status") {
+      document[field] = value;
+    }
+  }
+  return document;
 }
 
 std::vector<json> values_of(const std::vector<ObjectPtr>& objects) {
@@ -160,8 +168,9 @@ void StackReconciler::emit_event(const json& stack, const StackEvent& event) {
 }
 
 bool StackReconciler::write_status(const json& stack, const json& next) {
+  static const json no_status = json::object();
   const auto stored = stack.find("status");
-  const json old = stored != stack.end() && stored->is_object() ? *stored : json::object();
+  const json& old = stored != stack.end() && stored->is_object() ? *stored : no_status;
   if (!status_changed(old, next)) {
     return true;
   }
@@ -174,7 +183,7 @@ bool StackReconciler::write_status(const json& stack, const json& next) {
   if (!written) {
     if (!written.error().not_found() && !written.error().conflict()) {
       m_logger.warn("could not write the Stack status",
-                    {{"stack", bundle_key(stack)}, {"error", written.error().to_string()}});
+                    {{"stack", object_key(stack)}, {"error", written.error().to_string()}});
     }
     return written.error().not_found();
   }
@@ -206,7 +215,7 @@ ReconcileResult StackReconciler::finalize(const json& stack) {
         m_metrics.bundle_writes.increment({"delete"});
       } else {
         m_logger.warn("could not delete a Bundle of a deleted Stack",
-                      {{"stack", bundle_key(stack)},
+                      {{"stack", object_key(stack)},
                        {"bundle", bundle.namespace_name + "/" + bundle.name},
                        {"error", removed.error().to_string()}});
       }
@@ -223,7 +232,7 @@ ReconcileResult StackReconciler::finalize(const json& stack) {
   if (!patched && !patched.error().not_found()) {
     return ReconcileResult::requeue;
   }
-  m_logger.info("deleted the Bundles of a deleted Stack and released it", {{"stack", bundle_key(stack)}});
+  m_logger.info("deleted the Bundles of a deleted Stack and released it", {{"stack", object_key(stack)}});
   return ReconcileResult::done;
 }
 
@@ -232,42 +241,42 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
   const auto slash = key.find('/');
   const std::string name_space = slash == std::string::npos ? std::string() : key.substr(0, slash);
   const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
-  const auto cached = m_caches.stacks.get(name_space, name);
-  if (!cached) {
+  // The cached object is shared and immutable: it is read in place, never copied whole.
+  ObjectPtr current = m_caches.stacks.get(name_space, name);
+  if (!current) {
     return ReconcileResult::done; // deleted: its finalizer already removed its Bundles
   }
-  json stack = *cached;
   const auto finish = [&](ReconcileResult result, const char* outcome) {
     m_metrics.reconciles.increment({outcome});
     m_metrics.duration.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return result;
   };
-  if (!metadata_string(stack, "deletionTimestamp").empty()) {
-    const auto result = finalize(stack);
+  if (!metadata_string(*current, "deletionTimestamp").empty()) {
+    const auto result = finalize(*current);
     return finish(result, result == ReconcileResult::done ? "success" : "requeue");
   }
-  const StackRef ref = stack_ref(stack);
+  const StackRef ref = stack_ref(*current);
 
-  if (!has_finalizer(stack)) {
-    auto finalizers = finalizers_of(stack);
+  if (!has_finalizer(*current)) {
+    auto finalizers = finalizers_of(*current);
     finalizers.emplace_back(k_bundles_finalizer);
     const json patch = {
         {"metadata",
-         {{"finalizers", finalizers}, {"resourceVersion", metadata_string(stack, "resourceVersion")}}}};
+         {{"finalizers", finalizers}, {"resourceVersion", metadata_string(*current, "resourceVersion")}}}};
     auto patched = m_client.merge_patch(kube::resources::stacks, ref.namespace_name, ref.name, patch);
     if (!patched) {
       return finish(patched.error().not_found() ? ReconcileResult::done : ReconcileResult::requeue,
                     patched.error().not_found() ? "success" : "requeue");
     }
-    stack = std::move(patched.value());
+    current = std::make_shared<const json>(std::move(patched.value()));
   }
+  const json& stack = *current;
 
   const auto previous_status = stack.find("status");
-  const json previous = previous_status != stack.end() ? *previous_status : json();
   StatusInput input;
   input.stack = &stack;
-  input.previous = &previous;
+  input.previous = previous_status != stack.end() ? &*previous_status : nullptr;
   input.now = format_time(m_clock());
 
   // Re-validate exactly as lint and the webhook do: a Stack stored while the webhook was down, or valid
@@ -278,12 +287,10 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
     m_logger.error("the embedded Stack schema does not load (a build defect)");
     return finish(ReconcileResult::requeue, "error");
   }
-  json document = stack;
-  document.erase("status");
   core::Diagnostics findings;
   core::DiagnosticSink sink(findings, "", nullptr);
   json effective;
-  judge->check_stack(std::move(document), sink, nullptr, &effective);
+  judge->check_stack(without_status(stack), sink, nullptr, &effective);
   for (const auto& finding : findings) {
     if (finding.severity == core::Severity::error) {
       input.validation_errors.push_back(finding.path + ": " + finding.message + " [" + finding.rule + "]");
@@ -343,17 +350,17 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
   std::set<std::string> rendered_keys;
   std::set<std::string> workspaces;
   for (const auto& bundle : rendered.bundles) {
-    rendered_keys.insert(bundle_key(bundle.object));
+    rendered_keys.insert(object_key(bundle.object));
     workspaces.insert(metadata_string(bundle.object, "namespace"));
   }
   std::vector<json> existing =
       values_of(m_caches.bundles.indexed(stack_index_key(ref.namespace_name, ref.name)));
   std::set<std::string> seen;
   for (const auto& bundle : existing) {
-    seen.insert(bundle_key(bundle));
+    seen.insert(object_key(bundle));
   }
   for (const auto& bundle : rendered.bundles) {
-    if (seen.contains(bundle_key(bundle.object))) {
+    if (seen.contains(object_key(bundle.object))) {
       continue;
     }
     const std::string bundle_namespace = metadata_string(bundle.object, "namespace");
@@ -369,7 +376,7 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
     } else if (!found.error().not_found()) {
       m_logger.warn(
           "cannot tell whether a Bundle name is free",
-          {{"stack", key}, {"bundle", bundle_key(bundle.object)}, {"error", found.error().to_string()}});
+          {{"stack", key}, {"bundle", object_key(bundle.object)}, {"error", found.error().to_string()}});
       return finish(ReconcileResult::requeue, "requeue");
     }
   }
@@ -383,7 +390,7 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
                                   bundle_name, bundle.object);
     if (applied) {
       m_metrics.bundle_writes.increment({"apply"});
-      written[bundle_key(*applied)] = std::move(applied.value());
+      written[object_key(*applied)] = std::move(applied.value());
     } else {
       ApplyError error{bundle.chart.empty() ? std::string(k_policy_chart) : bundle.chart, bundle_name,
                        applied.error().to_string()};
@@ -409,7 +416,7 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
   // Status from what exists now: the cached Bundles, with the ones just written as the API answered.
   std::vector<json> bundles;
   for (auto& bundle : existing) {
-    if (!written.contains(bundle_key(bundle))) {
+    if (!written.contains(object_key(bundle))) {
       bundles.push_back(std::move(bundle));
     }
   }

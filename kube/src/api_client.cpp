@@ -5,6 +5,7 @@
 #include "tls_context.hpp"
 
 #include <herd/kube/api_client.hpp>
+#include <herd/kube/object_meta.hpp>
 #include <herd/kube/token_source.hpp>
 
 #include <httplib.h>
@@ -125,21 +126,16 @@ void add_query(std::string& target, std::string_view name, std::string_view valu
   target += percent_encode(value);
 }
 
-std::string object_name(const json& object) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
+// The selectors a list or a watch asks for.
+void add_selectors(std::string& target,
+                   const std::string& label_selector,
+                   const std::string& field_selector) {
+  if (!label_selector.empty()) {
+    add_query(target, "labelSelector", label_selector);
   }
-  return metadata->value("name", std::string());
-}
-
-std::string resource_version_of(const json& object) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) {
-    return {};
+  if (!field_selector.empty()) {
+    add_query(target, "fieldSelector", field_selector);
   }
-  const auto version = metadata->find("resourceVersion");
-  return version != metadata->end() && version->is_string() ? version->get<std::string>() : std::string();
 }
 
 double default_random() {
@@ -215,6 +211,9 @@ struct ApiClient::Impl {
   std::string request_path(std::string_view target) const;
   ApiResult<json> perform(const Call& call);
   void wait(std::chrono::milliseconds delay) const;
+  // Waits before attempt number `attempt` (1 for the first retry): the backoff, or the Retry-After of a
+  // 429/503 `last` answer.
+  void wait_before_retry(int attempt, const std::optional<ApiError>& last) const;
   void observe(std::string_view method, int status) const;
 };
 
@@ -361,6 +360,16 @@ void ApiClient::Impl::wait(std::chrono::milliseconds delay) const {
   }
 }
 
+void ApiClient::Impl::wait_before_retry(int attempt, const std::optional<ApiError>& last) const {
+  std::chrono::milliseconds delay = backoff_delay(attempt - 1, options.backoff_base, options.backoff_cap,
+                                                  options.random ? options.random() : default_random());
+  if (last && last->retry_after_seconds && (last->status == 429 || last->status == 503)) {
+    delay = std::min(std::chrono::milliseconds(std::chrono::seconds(*last->retry_after_seconds)),
+                     options.retry_after_cap);
+  }
+  wait(delay);
+}
+
 void ApiClient::Impl::observe(std::string_view method, int status) const {
   if (options.observer) {
     options.observer(method, status);
@@ -373,13 +382,7 @@ ApiResult<json> ApiClient::Impl::perform(const Call& call) {
   const int attempts = std::max(1, options.max_attempts);
   for (int attempt = 0; attempt < attempts; ++attempt) {
     if (attempt > 0) {
-      std::chrono::milliseconds delay = backoff_delay(attempt - 1, options.backoff_base, options.backoff_cap,
-                                                      options.random ? options.random() : default_random());
-      if (last && last->retry_after_seconds && (last->status == 429 || last->status == 503)) {
-        delay = std::min(std::chrono::milliseconds(std::chrono::seconds(*last->retry_after_seconds)),
-                         options.retry_after_cap);
-      }
-      wait(delay);
+      wait_before_retry(attempt, last);
     }
     auto credentials = this->credentials();
     if (!credentials) {
@@ -555,12 +558,7 @@ ApiClient::list(const ResourceType& type, std::string_view name_space, const Lis
     if (!continue_token.empty()) {
       add_query(target, "continue", continue_token);
     }
-    if (!options.label_selector.empty()) {
-      add_query(target, "labelSelector", options.label_selector);
-    }
-    if (!options.field_selector.empty()) {
-      add_query(target, "fieldSelector", options.field_selector);
-    }
+    add_selectors(target, options.label_selector, options.field_selector);
     auto page = m_impl->perform(Call{"GET", target});
     if (!page) {
       if (page.error().expired() && !continue_token.empty() && !restarted) {
@@ -630,7 +628,7 @@ ApiResult<json> ApiClient::replace(const ResourceType& type,
                                    std::string_view name_space,
                                    const json& object,
                                    std::string_view subresource) {
-  const std::string name = object_name(object);
+  const std::string name = metadata_string(object, "name");
   if (name.empty()) {
     return ApiError{0, "", "the object to replace has no metadata.name"};
   }
@@ -680,14 +678,7 @@ WatchResult ApiClient::watch(const ResourceType& type,
       return result;
     }
     if (attempt > 0) {
-      std::chrono::milliseconds delay =
-          backoff_delay(attempt - 1, impl.options.backoff_base, impl.options.backoff_cap,
-                        impl.options.random ? impl.options.random() : default_random());
-      if (last && last->retry_after_seconds && (last->status == 429 || last->status == 503)) {
-        delay = std::min(std::chrono::milliseconds(std::chrono::seconds(*last->retry_after_seconds)),
-                         impl.options.retry_after_cap);
-      }
-      impl.wait(delay);
+      impl.wait_before_retry(attempt, last);
     }
     auto credentials = impl.credentials();
     if (!credentials) {
@@ -715,12 +706,7 @@ WatchResult ApiClient::watch(const ResourceType& type,
       add_query(target, "resourceVersion", result.resource_version);
     }
     add_query(target, "timeoutSeconds", std::to_string(options.timeout.count()));
-    if (!options.label_selector.empty()) {
-      add_query(target, "labelSelector", options.label_selector);
-    }
-    if (!options.field_selector.empty()) {
-      add_query(target, "fieldSelector", options.field_selector);
-    }
+    add_selectors(target, options.label_selector, options.field_selector);
 
     httplib::Request request;
     request.method = "GET";
@@ -759,7 +745,7 @@ WatchResult ApiClient::watch(const ResourceType& type,
           result.error = std::move(error);
           return false;
         }
-        if (std::string version = resource_version_of(event.object); !version.empty()) {
+        if (std::string version = metadata_string(event.object, "resourceVersion"); !version.empty()) {
           result.resource_version = std::move(version);
         }
         ++result.events;

@@ -12,12 +12,13 @@ const nlohmann::json* metadata_of(const nlohmann::json& object) {
   return metadata != object.end() && metadata->is_object() ? &*metadata : nullptr;
 }
 
-const nlohmann::json* labels_of(const nlohmann::json& object) {
+// metadata.labels or metadata.annotations when it is an object.
+const nlohmann::json* metadata_map(const nlohmann::json& object, std::string_view map) {
   const auto* metadata = metadata_of(object);
   if (metadata == nullptr) {
     return nullptr;
   }
-  const auto found = metadata->find("labels");
+  const auto found = metadata->find(map);
   return found != metadata->end() && found->is_object() ? &*found : nullptr;
 }
 
@@ -36,11 +37,15 @@ std::string metadata_string(const nlohmann::json& object, std::string_view field
 }
 
 std::string label(const nlohmann::json& object, std::string_view key) {
-  return string_at(labels_of(object), key);
+  return string_at(metadata_map(object, "labels"), key);
+}
+
+std::string annotation(const nlohmann::json& object, std::string_view key) {
+  return string_at(metadata_map(object, "annotations"), key);
 }
 
 nlohmann::json labels(const nlohmann::json& object) {
-  const auto* found = labels_of(object);
+  const auto* found = metadata_map(object, "labels");
   return found != nullptr ? *found : nlohmann::json::object();
 }
 

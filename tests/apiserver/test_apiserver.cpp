@@ -254,7 +254,9 @@ void wait_for_watches(const ApiServer& server, std::size_t count) {
 class ApiServerTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    Options options = make_options();
+    Options options;
+    options.bookmark_interval = 200ms;
+    configure_server(options);
     server = std::make_unique<ApiServer>(options);
     server->start();
     api = std::make_unique<Api>(*server, options.token);
@@ -266,11 +268,8 @@ protected:
           201);
     }
   }
-  virtual Options make_options() {
-    Options options;
-    options.bookmark_interval = 200ms;
-    return options;
-  }
+  // What a derived test changes in the server's options.
+  virtual void configure_server(Options& /*options*/) {}
 
   std::unique_ptr<ApiServer> server;
   std::unique_ptr<Api> api;
@@ -799,11 +798,7 @@ TEST_F(ApiServerTest, AWatchFromAResourceVersionOlderThanTheHistoryGetsAnError41
 
 class SmallHistoryTest : public ApiServerTest {
 protected:
-  Options make_options() override {
-    auto options = ApiServerTest::make_options();
-    options.history_limit = 5;
-    return options;
-  }
+  void configure_server(Options& options) override { options.history_limit = 5; }
 };
 
 TEST_F(SmallHistoryTest, TheHistoryIsBoundedAndResumingBeyondItIs410) {
@@ -1232,11 +1227,7 @@ TEST_F(ApiServerTest, TheWriteLogRecordsEveryCommittedChange) {
 
 class PrefixedServerTest : public ApiServerTest {
 protected:
-  Options make_options() override {
-    auto options = ApiServerTest::make_options();
-    options.path_prefix = "/k8s/clusters/c-m-abc123";
-    return options;
-  }
+  void configure_server(Options& options) override { options.path_prefix = "/k8s/clusters/c-m-abc123"; }
 };
 
 TEST_F(PrefixedServerTest, EveryRequestMustCarryThePathPrefix) {
@@ -1250,11 +1241,7 @@ TEST_F(PrefixedServerTest, EveryRequestMustCarryThePathPrefix) {
 
 class TokenServerTest : public ApiServerTest {
 protected:
-  Options make_options() override {
-    auto options = ApiServerTest::make_options();
-    options.token = "s3cret";
-    return options;
-  }
+  void configure_server(Options& options) override { options.token = "s3cret"; }
 };
 
 TEST_F(TokenServerTest, RequestsWithoutTheBearerTokenAre401) {
@@ -1443,10 +1430,8 @@ protected:
     }
     return output;
   }
-  Options make_options() override {
-    auto options = ApiServerTest::make_options();
+  void configure_server(Options& options) override {
     options.path_prefix = "/k8s/clusters/c-m-kubectl"; // as behind Rancher
-    return options;
   }
 
 private:

@@ -264,6 +264,25 @@ protected:
     return *patched;
   }
 
+  // Creates `stack` and waits until the controller settled it (see settled); whether it did.
+  bool create_and_settle(const json& stack) {
+    create_stack(stack);
+    return eventually([&] { return settled(stack); });
+  }
+
+  // set_charts, and the same edit in the test's own copy of `stack`.
+  void edit_charts(json& stack, const json& charts) {
+    set_charts(stack, charts);
+    stack["spec"]["charts"] = charts;
+  }
+
+  // edit_charts with one chart's version changed.
+  void edit_chart_version(json& stack, std::size_t chart, const std::string& version) {
+    json charts = stack["spec"]["charts"];
+    charts[chart]["version"] = version;
+    edit_charts(stack, charts);
+  }
+
   void delete_stack(const json& stack) {
     auto removed = user->remove(kube::resources::stacks, stack["metadata"]["namespace"].get<std::string>(),
                                 stack["metadata"]["name"].get<std::string>());
@@ -285,6 +304,11 @@ protected:
   }
 
   std::string phase_of(const json& stack) const { return status_of(stack).value("phase", ""); }
+
+  // Waits until the stored status of `stack` is in `phase`; whether it got there.
+  bool reaches_phase(const json& stack, const std::string& phase) const {
+    return eventually([&] { return phase_of(stack) == phase; });
+  }
 
   // The condition `type` of `status` (a copy), or null.
   static json condition(const json& status, const std::string& type) {

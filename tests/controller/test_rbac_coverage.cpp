@@ -103,10 +103,9 @@ TEST_F(RbacCoverageTest, TheRolesGrantExactlyWhatTheControllerCalls) {
                {"kind", "ConfigMap"},
                {"metadata", {{"name", "ollama-values"}, {"namespace", "team-a"}}},
                {"data", {{"values.yaml", "replicaCount: 2\n"}}}});
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+  ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
   fleet_ready_everywhere(stack);
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deployed"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Deployed")) << status_of(stack).dump(2);
   // A removed chart (a Bundle deleted), then the Stack deleted (finalizer released).
   json charts = stored_stack(stack).value()["spec"]["charts"];
   charts.erase(charts.size() - 1);

@@ -20,9 +20,7 @@ json charts_of(const json& stack) {
 TEST_F(StackControllerTest, CreateAddsTheFinalizerAndAppliesBundlesExactlyAsPlanRendersThem) {
   start_controller();
   const json stack = user_stack("rag");
-  create_stack(stack);
-
-  ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+  ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
   const json stored = *stored_stack(stack);
   EXPECT_EQ(stored["metadata"]["finalizers"], json::array({"herd.suse.com/bundles"}));
   const auto rendered = rendered_bundles(stack);
@@ -68,15 +66,11 @@ TEST_F(StackControllerTest, CreateAddsTheFinalizerAndAppliesBundlesExactlyAsPlan
 TEST_F(StackControllerTest, EditingOneChartReappliesOnlyItsBundle) {
   auto& controller = start_controller();
   json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+  ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
   ASSERT_TRUE(controller.wait_reconciles(2));
   server->clear_logs();
 
-  json charts = charts_of(stack);
-  charts[1]["version"] = "0.9.2"; // qdrant
-  set_charts(stack, charts);
-  stack["spec"]["charts"] = charts;
+  edit_chart_version(stack, 1, "0.9.2"); // qdrant
 
   ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
   ASSERT_TRUE(controller.wait_reconciles(2)); // resyncs after the change write nothing more
@@ -90,15 +84,13 @@ TEST_F(StackControllerTest, EditingOneChartReappliesOnlyItsBundle) {
 TEST_F(StackControllerTest, RemovingAChartDeletesOnlyItsBundle) {
   auto& controller = start_controller();
   json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+  ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
   const auto before = bundles_of(stack);
   server->clear_logs();
 
   json charts = charts_of(stack);
   charts.erase(2); // ollama: nothing depends on it
-  set_charts(stack, charts);
-  stack["spec"]["charts"] = charts;
+  edit_charts(stack, charts);
 
   ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
   ASSERT_TRUE(controller.wait_reconciles(2));
@@ -155,8 +147,7 @@ TEST_F(StackControllerTest, DeletingTheStackDeletesItsBundlesThenReleasesTheFina
 TEST_F(StackControllerTest, FleetsFinalizerOnABundleHoldsTheStackUntilTheBundleIsGone) {
   start_controller();
   const json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); }));
+  ASSERT_TRUE(create_and_settle(stack));
   // Fleet puts its own finalizer on the Bundles it processes.
   auto held = user->merge_patch(kube::resources::bundles, "fleet-default", "team-a-rag-qdrant",
                                 {{"metadata", {{"finalizers", {"fleet.cattle.io/bundle-finalizer"}}}}});
@@ -167,7 +158,7 @@ TEST_F(StackControllerTest, FleetsFinalizerOnABundleHoldsTheStackUntilTheBundleI
     const auto bundle = server->get(k_fleet_api, "bundles", "fleet-default", "team-a-rag-qdrant");
     return bundles_of(stack).size() == 1 && bundle && (*bundle)["metadata"].contains("deletionTimestamp");
   }));
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deleting"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Deleting")) << status_of(stack).dump(2);
   ASSERT_TRUE(stored_stack(stack).has_value());
   EXPECT_EQ((*stored_stack(stack))["metadata"]["finalizers"], json::array({"herd.suse.com/bundles"}));
 
@@ -183,11 +174,10 @@ TEST_F(StackControllerTest, FleetReadyEverywhereIsDeployed) {
   start_controller();
   fleet_clusters();
   const json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); }));
+  ASSERT_TRUE(create_and_settle(stack));
 
   fleet_ready_everywhere(stack);
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deployed"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Deployed")) << status_of(stack).dump(2);
   const json status = status_of(stack);
   EXPECT_EQ(status["message"], "all 3 charts ready on 2 clusters");
   EXPECT_EQ(status["targetClusters"], json::array({"c-m-gpu01", "c-m-gpu02"}));
@@ -199,8 +189,7 @@ TEST_F(StackControllerTest, FleetErrorOnOneClusterIsDegradedNamingTheCluster) {
   start_controller();
   fleet_clusters();
   const json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); }));
+  ASSERT_TRUE(create_and_settle(stack));
   for (const auto& [key, bundle] : bundles_of(stack)) {
     const bool ollama = key == "fleet-default/team-a-rag-ollama";
     fleet_summary(key, 2, ollama ? 1 : 2, ollama ? 1 : 0);
@@ -208,7 +197,7 @@ TEST_F(StackControllerTest, FleetErrorOnOneClusterIsDegradedNamingTheCluster) {
     fleet_deployment(key, "gpu02", ollama ? "ErrApplied" : "Ready",
                      ollama ? "failed to install: Service \"ollama\" is invalid" : "");
   }
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Degraded"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Degraded")) << status_of(stack).dump(2);
   EXPECT_EQ(status_of(stack)["message"],
             "ollama ErrApplied on c-m-gpu02: failed to install: Service \"ollama\" is invalid");
 
@@ -216,19 +205,18 @@ TEST_F(StackControllerTest, FleetErrorOnOneClusterIsDegradedNamingTheCluster) {
   fleet_summary("fleet-default/team-a-rag-ollama", 2, 0, 2);
   fleet_deployment("fleet-default/team-a-rag-ollama", "gpu01", "ErrApplied",
                    "chart not found: ollama-0.24.0");
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Failed"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Failed")) << status_of(stack).dump(2);
   EXPECT_THAT(status_of(stack)["message"].get<std::string>(), HasSubstr("on c-m-gpu0"));
 }
 
 TEST_F(StackControllerTest, FleetZeroOfZeroIsNoTargets) {
   start_controller();
   const json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); }));
+  ASSERT_TRUE(create_and_settle(stack));
   for (const auto& [key, bundle] : bundles_of(stack)) {
     fleet_summary(key, 0, 0);
   }
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "NoTargets"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "NoTargets")) << status_of(stack).dump(2);
   EXPECT_EQ((condition(status_of(stack), "Ready"))["status"], "False");
 }
 
@@ -236,10 +224,9 @@ TEST_F(StackControllerTest, FleetDependencyWaitStaysDeploying) {
   auto& controller = start_controller();
   fleet_clusters();
   const json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); }));
+  ASSERT_TRUE(create_and_settle(stack));
   fleet_ready_everywhere(stack);
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deployed"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Deployed")) << status_of(stack).dump(2);
 
   fleet_summary("fleet-default/team-a-rag-qdrant", 2, 1);
   fleet_deployment("fleet-default/team-a-rag-qdrant", "gpu01", "NotReady");
@@ -273,7 +260,7 @@ TEST_F(StackControllerTest, ConfigMapValuesMissingThenCreatedThenChanged) {
   create_stack(stack);
 
   // Missing: an error in status, and no Bundle at all (never Bundles without the values).
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Failed"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Failed")) << status_of(stack).dump(2);
   const json validated = condition(status_of(stack), "Validated");
   ASSERT_TRUE(validated.is_object()) << status_of(stack).dump(2);
   EXPECT_EQ(validated["status"], "False");
@@ -325,7 +312,7 @@ TEST_F(StackControllerTest, ForeignBundleHoldingARenderedNameIsNeverTouched) {
   const json stack = user_stack("rag");
   create_stack(stack);
 
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Failed"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Failed")) << status_of(stack).dump(2);
   const json status = status_of(stack);
   EXPECT_EQ(status["message"],
             "chart qdrant: Bundle fleet-default/team-a-rag-qdrant already exists and is not "
@@ -354,15 +341,14 @@ TEST_F(StackControllerTest, ForeignBundleHoldingARenderedNameIsNeverTouched) {
 TEST_F(StackControllerTest, AnEditThePolicyForbidsTouchesNoBundle) {
   auto& controller = start_controller();
   json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+  ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
   server->clear_logs();
 
   // Stored while the webhook was down: the reconciler judges it as the webhook would have.
   auto patched = user->merge_patch(kube::resources::stacks, "team-a", "rag",
                                    {{"spec", {{"workspace", "fleet-team-a"}}}});
   ASSERT_TRUE(patched) << patched.error().to_string();
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Failed"; })) << status_of(stack).dump(2);
+  ASSERT_TRUE(reaches_phase(stack, "Failed")) << status_of(stack).dump(2);
   const json validated = condition(status_of(stack), "Validated");
   EXPECT_EQ(validated["status"], "False");
   EXPECT_THAT(validated["message"].get<std::string>(), HasSubstr("fleet-team-a"));
@@ -376,8 +362,7 @@ TEST_F(StackControllerTest, MovingToAnotherWorkspaceAppliesThereAndDeletesTheOld
   auto& controller = start_controller();
   put_namespace("fleet-local");
   json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+  ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
   server->clear_logs();
 
   auto patched =
@@ -400,8 +385,7 @@ TEST_F(StackControllerTest, StackDeletedWhileNoControllerRunsIsFinalizedByTheNex
   const json stack = user_stack("rag");
   {
     auto& first = start_controller({.identity = "herd-a"});
-    create_stack(stack);
-    ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+    ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
     first.stop();
   }
   delete_stack(stack);
@@ -422,7 +406,7 @@ TEST_F(StackControllerTest, ResyncWithNothingChangedSendsZeroWriteRequests) {
   create_stack(other);
   ASSERT_TRUE(eventually([&] { return settled(stack) && settled(other); }));
   fleet_ready_everywhere(stack);
-  ASSERT_TRUE(eventually([&] { return phase_of(stack) == "Deployed"; }));
+  ASSERT_TRUE(reaches_phase(stack, "Deployed"));
   ASSERT_TRUE(controller.wait_reconciles(4));
   server->clear_logs();
   const int attempts = controller.write_attempts();
@@ -440,8 +424,7 @@ TEST_F(StackControllerTest, OneNamespaceModeLeavesOtherNamespacesAlone) {
   const json mine = user_stack("rag");
   const json theirs = user_stack("rag", "team-b");
   create_stack(theirs);
-  create_stack(mine);
-  ASSERT_TRUE(eventually([&] { return settled(mine); }));
+  ASSERT_TRUE(create_and_settle(mine));
   ASSERT_TRUE(controller.wait_reconciles(3)); // resyncs of team-a's Stack have run meanwhile
   EXPECT_TRUE(bundles_of(theirs).empty());
   const auto stored = stored_stack(theirs);
@@ -455,8 +438,7 @@ TEST_F(StackControllerTest, OneNamespaceModeLeavesOtherNamespacesAlone) {
 TEST_F(StackControllerTest, PausingTheStackPausesEveryBundleAndResumingReleasesThem) {
   start_controller();
   const json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); }));
+  ASSERT_TRUE(create_and_settle(stack));
   const auto set_paused = [&](bool paused) {
     auto patched =
         user->merge_patch(kube::resources::stacks, "team-a", "rag", {{"spec", {{"paused", paused}}}});

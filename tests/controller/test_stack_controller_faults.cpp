@@ -29,11 +29,15 @@ protected:
     EXPECT_EQ(actual, expected);
   }
 
-  // No Bundle was deleted, and each Bundle of `stacks` was committed exactly once.
-  void expect_written_once(const std::vector<json>& stacks) {
+  void expect_no_bundle_deleted() {
     for (const auto& write : writes_of("bundles")) {
       EXPECT_NE(write.verb, "delete") << write.name;
     }
+  }
+
+  // No Bundle was deleted, and each Bundle of `stacks` was committed exactly once.
+  void expect_written_once(const std::vector<json>& stacks) {
+    expect_no_bundle_deleted();
     const auto counts = bundle_write_counts();
     for (const auto& stack : stacks) {
       for (const auto& [key, bundle] : rendered_bundles(stack)) {
@@ -48,6 +52,15 @@ protected:
     server->clear_logs();
     ASSERT_TRUE(controller.wait_reconciles(static_cast<double>(stacks) * 2 + 2));
     EXPECT_EQ(write_requests(), 0U);
+  }
+
+  // Requests the server answered with `status` (and whose method is `method`, when given).
+  std::size_t requests_answered(int status, const std::string& method = "") const {
+    std::size_t count = 0;
+    for (const auto& request : server->requests()) {
+      count += request.status == status && (method.empty() || request.method == method) ? 1 : 0;
+    }
+    return count;
   }
 
   // An edit written straight into storage (server->put), for when the API is hostile to the user's client
@@ -88,10 +101,7 @@ TEST_F(StackControllerFaultTest, DroppedWatchesWhileStacksChange) {
   const json b = user_stack("other", "team-b");
   create_stack(a);
   for (int i = 0; i < 6; ++i) {
-    json charts = a["spec"]["charts"];
-    charts[1]["version"] = "0.9." + std::to_string(10 + i);
-    set_charts(a, charts);
-    a["spec"]["charts"] = charts;
+    edit_chart_version(a, 1, "0.9." + std::to_string(10 + i));
     if (i == 2) {
       create_stack(b);
     }
@@ -103,9 +113,7 @@ TEST_F(StackControllerFaultTest, DroppedWatchesWhileStacksChange) {
       << bundle_difference(a) << bundle_difference(b);
   expect_exactly({a, b});
   const auto counts = bundle_write_counts();
-  for (const auto& write : writes_of("bundles")) {
-    EXPECT_NE(write.verb, "delete") << write.name;
-  }
+  expect_no_bundle_deleted();
   EXPECT_EQ(counts.at("fleet-default/team-a-rag-gpu-operator"), 1);
   EXPECT_EQ(counts.at("fleet-default/team-a-rag-ollama"), 1);
   EXPECT_LE(counts.at("fleet-default/team-a-rag-qdrant"), 7); // at most once per version
@@ -125,10 +133,7 @@ TEST_F(StackControllerFaultTest, A410StormWhileStacksChangeConverges) {
   create_stack(b);
   ASSERT_TRUE(eventually([&] { return settled(a) && settled(b); }));
   for (int i = 0; i < 8; ++i) {
-    json charts = a["spec"]["charts"];
-    charts[1]["version"] = "0.9." + std::to_string(20 + i);
-    set_charts(a, charts);
-    a["spec"]["charts"] = charts;
+    edit_chart_version(a, 1, "0.9." + std::to_string(20 + i));
     server->compact_history();
     server->drop_watches();
     std::this_thread::sleep_for(30ms);
@@ -185,18 +190,11 @@ TEST_F(StackControllerFaultTest, StatusConflictsAreRetried) {
       {.method = "PUT", .target_regex = "/stacks/[^/?]+/status", .status = 409, .times = 3, .message = {}});
   auto& controller = start_controller();
   const json a = user_stack("rag");
-  create_stack(a);
-  ASSERT_TRUE(eventually([&] { return settled(a); })) << bundle_difference(a) << status_of(a).dump();
+  ASSERT_TRUE(create_and_settle(a)) << bundle_difference(a) << status_of(a).dump();
   // The request log is written once the answer went out, so it may lag the store by a moment. (More than the
   // 3 injected conflicts is fine: a PUT from a cache that had not seen the last write is refused with 409
   // too.)
-  const auto conflicts = [&] {
-    std::size_t count = 0;
-    for (const auto& request : server->requests()) {
-      count += request.method == "PUT" && request.status == 409 ? 1 : 0;
-    }
-    return count;
-  };
+  const auto conflicts = [&] { return requests_answered(409, "PUT"); };
   EXPECT_TRUE(eventually([&] {
     return conflicts() >= 3 && server->request_count("PUT", "/stacks/rag/status") >= 4;
   })) << conflicts()
@@ -216,13 +214,9 @@ TEST_F(StackControllerFaultTest, TooManyRequestsHonoursRetryAfter) {
   auto& controller = start_controller();
   const json a = user_stack("rag");
   const auto started = std::chrono::steady_clock::now();
-  create_stack(a);
-  ASSERT_TRUE(eventually([&] { return settled(a); })) << bundle_difference(a);
+  ASSERT_TRUE(create_and_settle(a)) << bundle_difference(a);
   EXPECT_GE(std::chrono::steady_clock::now() - started, 1900ms) << "two answers said Retry-After: 1";
-  std::size_t refused = 0;
-  for (const auto& request : server->requests()) {
-    refused += request.status == 429 ? 1 : 0;
-  }
+  const std::size_t refused = requests_answered(429);
   EXPECT_EQ(refused, 2U);
   expect_exactly({a});
   expect_written_once({a});
@@ -247,19 +241,14 @@ TEST_F(StackControllerFaultTest, EveryThirdRequestFailsWith500) {
 
   expect_exactly({a, b});
   const auto counts = bundle_write_counts();
-  for (const auto& write : writes_of("bundles")) {
-    EXPECT_NE(write.verb, "delete") << write.name;
-  }
+  expect_no_bundle_deleted();
   EXPECT_EQ(counts.at("fleet-default/team-a-rag-gpu-operator"), 1);
   EXPECT_EQ(counts.at("fleet-default/team-a-rag-qdrant"), 1);
   EXPECT_EQ(counts.at("fleet-default/team-a-rag-ollama"), 2);
   for (const auto& [key, bundle] : rendered_bundles(b)) {
     EXPECT_EQ(counts.at(key), 1) << key;
   }
-  std::size_t failed = 0;
-  for (const auto& request : server->requests()) {
-    failed += request.status == 500 ? 1 : 0;
-  }
+  const std::size_t failed = requests_answered(500);
   EXPECT_GT(failed, 3U);
   expect_quiet(controller, 2);
 }
@@ -271,8 +260,7 @@ TEST_F(StackControllerFaultTest, SlowResponsesPastTheClientTimeout) {
       {.method = "PUT", .target_regex = "/status", .times = 1, .latency = 1000ms, .message = {}});
   auto& controller = start_controller({.request_timeout = 300ms});
   const json a = user_stack("rag");
-  create_stack(a);
-  ASSERT_TRUE(eventually([&] { return settled(a); })) << bundle_difference(a);
+  ASSERT_TRUE(create_and_settle(a)) << bundle_difference(a);
   EXPECT_GE(controller.unanswered(), 3) << "the client gave up on the slow answers";
   // The abandoned requests still completed on the server: their re-sent twins were no-ops, not second writes.
   ASSERT_TRUE(eventually([&] {
@@ -308,20 +296,47 @@ TEST_F(StackControllerFaultTest, StoppedBetweenTwoBundleAppliesANewInstanceConve
   expect_quiet(second, 1);
 }
 
-class StackControllerLeaderTest : public StackControllerFaultTest {};
+class StackControllerLeaderTest : public StackControllerFaultTest {
+protected:
+  // Samples `a` and `b` every millisecond, on a thread of its own, for a moment where both lead.
+  void sample_leadership(const ControllerInstance& a, const ControllerInstance& b) {
+    m_sampler = std::jthread([&a, &b, this](std::stop_token stop) {
+      while (!stop.stop_requested()) {
+        if (a.leading() && b.leading()) {
+          m_two_leaders = true;
+        }
+        std::this_thread::sleep_for(1ms);
+      }
+    });
+  }
+
+  // Stops sampling; whether two replicas were ever seen leading at once.
+  bool two_leaders_seen() {
+    stop_sampling();
+    return m_two_leaders.load();
+  }
+
+  void TearDown() override {
+    stop_sampling(); // before the instances it reads go
+    StackControllerFaultTest::TearDown();
+  }
+
+private:
+  void stop_sampling() {
+    if (m_sampler.joinable()) {
+      m_sampler.request_stop();
+      m_sampler.join();
+    }
+  }
+
+  std::jthread m_sampler;
+  std::atomic<bool> m_two_leaders{false};
+};
 
 TEST_F(StackControllerLeaderTest, OneLeaderAtATimeAndTheStandbyTakesOver) {
   auto& a = start_controller({.identity = "herd-a", .leader_elect = true});
   auto& b = start_controller({.identity = "herd-b", .leader_elect = true});
-  std::atomic<bool> both{false};
-  std::jthread sampler([&](std::stop_token stop) {
-    while (!stop.stop_requested()) {
-      if (a.leading() && b.leading()) {
-        both = true;
-      }
-      std::this_thread::sleep_for(1ms);
-    }
-  });
+  sample_leadership(a, b);
   const auto holder = [&] {
     const auto lease = server->get("coordination.k8s.io/v1", "leases", "herd-system", "herd-controller");
     return lease ? lease->value("/spec/holderIdentity"_json_pointer, std::string()) : std::string();
@@ -332,8 +347,7 @@ TEST_F(StackControllerLeaderTest, OneLeaderAtATimeAndTheStandbyTakesOver) {
   ControllerInstance& standby = a.leading() ? b : a;
   EXPECT_EQ(holder(), leader.controller().identity());
   const json first = user_stack("rag");
-  create_stack(first);
-  ASSERT_TRUE(eventually([&] { return settled(first); })) << bundle_difference(first);
+  ASSERT_TRUE(create_and_settle(first)) << bundle_difference(first);
   ASSERT_TRUE(leader.wait_reconciles(2));
   EXPECT_GT(leader.write_attempts(), 0);
   EXPECT_EQ(standby.write_attempts(), 0) << "the standby keeps its caches warm and writes nothing";
@@ -360,23 +374,13 @@ TEST_F(StackControllerLeaderTest, OneLeaderAtATimeAndTheStandbyTakesOver) {
   }
   expect_exactly({first, second});
   expect_written_once({first, second});
-  sampler.request_stop();
-  sampler.join();
-  EXPECT_FALSE(both.load()) << "two replicas led at once";
+  EXPECT_FALSE(two_leaders_seen()) << "two replicas led at once";
 }
 
 TEST_F(StackControllerLeaderTest, ALeaderThatCannotRenewStopsReconcilingAndNoOneLeadsTwice) {
   auto& a = start_controller({.identity = "herd-a", .leader_elect = true});
   auto& b = start_controller({.identity = "herd-b", .leader_elect = true});
-  std::atomic<bool> both{false};
-  std::jthread sampler([&](std::stop_token stop) {
-    while (!stop.stop_requested()) {
-      if (a.leading() && b.leading()) {
-        both = true;
-      }
-      std::this_thread::sleep_for(1ms);
-    }
-  });
+  sample_leadership(a, b);
   ASSERT_TRUE(eventually([&] { return a.leading() || b.leading(); }));
   ControllerInstance& leader = a.leading() ? a : b;
 
@@ -390,13 +394,10 @@ TEST_F(StackControllerLeaderTest, ALeaderThatCannotRenewStopsReconcilingAndNoOne
 
   ASSERT_TRUE(eventually([&] { return a.leading() || b.leading(); }, 5s));
   const json stack = user_stack("rag");
-  create_stack(stack);
-  ASSERT_TRUE(eventually([&] { return settled(stack); })) << bundle_difference(stack);
+  ASSERT_TRUE(create_and_settle(stack)) << bundle_difference(stack);
   expect_exactly({stack});
   expect_written_once({stack});
-  sampler.request_stop();
-  sampler.join();
-  EXPECT_FALSE(both.load()) << "two replicas led at once";
+  EXPECT_FALSE(two_leaders_seen()) << "two replicas led at once";
 }
 
 } // namespace

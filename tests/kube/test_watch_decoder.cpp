@@ -11,6 +11,12 @@ namespace {
 const std::string k_added = R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}})";
 const std::string k_bookmark = R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}})";
 
+// The error a fresh decoder reports for the one line `line`; the events it decodes go to `events`.
+std::string error_for_line(const std::string& line, std::vector<WatchEvent>& events) {
+  const auto result = WatchStreamDecoder().feed(line + "\n", events);
+  return result ? "(no error)" : result.error().message;
+}
+
 TEST(WatchStreamDecoder, DecodesAnEventSplitAtEveryByte) {
   const std::string stream = k_added + "\n" + k_bookmark + "\n";
   WatchStreamDecoder decoder;
@@ -78,35 +84,12 @@ TEST(WatchStreamDecoder, ANumberBeyondDoubleIsMalformedNotAnException) {
 
 TEST(WatchStreamDecoder, MissingTypeOrObjectIsAnError) {
   std::vector<WatchEvent> events;
-  EXPECT_EQ(WatchStreamDecoder()
-                .feed(R"({"object":{}})"
-                      "\n",
-                      events)
-                .error()
-                .message,
-            "watch event 1: missing \"type\"");
-  EXPECT_EQ(WatchStreamDecoder()
-                .feed(R"({"type":"ADDED"})"
-                      "\n",
-                      events)
-                .error()
-                .message,
-            "watch event 1: missing \"object\"");
-  EXPECT_EQ(WatchStreamDecoder()
-                .feed(R"({"type":"ADDED","object":[]})"
-                      "\n",
-                      events)
-                .error()
-                .message,
-            "watch event 1: missing \"object\"");
-  EXPECT_EQ(WatchStreamDecoder()
-                .feed(R"({"type":"RENAMED","object":{}})"
-                      "\n",
-                      events)
-                .error()
-                .message,
+  EXPECT_EQ(error_for_line(R"({"object":{}})", events), "watch event 1: missing \"type\"");
+  EXPECT_EQ(error_for_line(R"({"type":"ADDED"})", events), "watch event 1: missing \"object\"");
+  EXPECT_EQ(error_for_line(R"({"type":"ADDED","object":[]})", events), "watch event 1: missing \"object\"");
+  EXPECT_EQ(error_for_line(R"({"type":"RENAMED","object":{}})", events),
             "watch event 1: unknown type \"RENAMED\"");
-  EXPECT_EQ(WatchStreamDecoder().feed("[1]\n", events).error().message, "watch event 1: not a JSON object");
+  EXPECT_EQ(error_for_line("[1]", events), "watch event 1: not a JSON object");
   EXPECT_TRUE(events.empty());
 }
 

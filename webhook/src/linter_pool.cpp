@@ -21,11 +21,6 @@ LinterPool::Lease::~Lease() {
   }
 }
 
-std::size_t LinterPool::alive() const {
-  const std::lock_guard lock(m_mutex);
-  return m_alive;
-}
-
 std::unique_ptr<LinterPool::Lease> LinterPool::acquire(const std::shared_ptr<const core::Policy>& policy) {
   std::unique_lock lock(m_mutex);
   while (true) {

@@ -42,15 +42,11 @@ public:
   // Null only when a Linter cannot be built (the embedded schema does not compile: a build defect).
   std::unique_ptr<Lease> acquire(const std::shared_ptr<const core::Policy>& policy);
 
-  [[nodiscard]] std::size_t capacity() const { return m_capacity; }
-  // Linters alive now (idle and borrowed).
-  [[nodiscard]] std::size_t alive() const;
-
 private:
   void give_back(const std::shared_ptr<const core::Policy>& policy, std::shared_ptr<core::Linter> linter);
 
   const std::size_t m_capacity;
-  mutable std::mutex m_mutex;
+  std::mutex m_mutex;
   std::condition_variable m_returned;
   std::shared_ptr<const core::Policy> m_policy; // the snapshot the idle Linters belong to
   std::vector<std::shared_ptr<core::Linter>> m_idle;

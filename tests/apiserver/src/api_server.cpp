@@ -25,6 +25,30 @@ namespace herd::test_apiserver {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// The items of the /_test/requests and /_test/writes answers (other processes read the logs through them).
+// Found by nlohmann::json through argument-dependent lookup, hence outside the unnamed namespace.
+void to_json(json& out, const RequestRecord& record) {
+  out = {{"method", record.method},
+         {"path", record.path},
+         {"query", record.query},
+         {"contentType", record.content_type},
+         {"fieldManager", record.field_manager},
+         {"status", record.status},
+         {"watch", record.watch}};
+}
+
+void to_json(json& out, const WriteRecord& write) {
+  out = {{"resourceVersion", std::to_string(write.resource_version)},
+         {"verb", write.verb},
+         {"event", write.event},
+         {"subresource", write.subresource},
+         {"apiVersion", write.api_version},
+         {"resource", write.resource},
+         {"namespace", write.name_space},
+         {"name", write.name},
+         {"fieldManager", write.field_manager}};
+}
+
 namespace {
 
 constexpr auto kPollSlice = std::chrono::milliseconds(200); // how often an idle watch checks its client
@@ -125,6 +149,25 @@ std::string field_manager(const httplib::Request& request, bool required_for_app
   auto agent = request.get_header_value("User-Agent");
   agent = agent.substr(0, agent.find('/'));
   return agent.substr(0, 128);
+}
+
+// What a create or an update (POST, PUT) sends: its options, and the object as JSON, or as YAML as kubectl
+// may send it. Another media type is refused before anything else is looked at.
+struct ObjectWrite {
+  WriteOptions options;
+  json body;
+};
+
+ObjectWrite object_write(const httplib::Request& request) {
+  const auto content = media_type(request);
+  if (!content.empty() && content != "application/json" && content != "application/yaml") {
+    throw unsupported_media_type(content, {"application/json", "application/yaml"});
+  }
+  ObjectWrite write;
+  write.options.dry_run = dry_run(request);
+  write.options.field_manager = field_manager(request, false);
+  write.body = content == "application/yaml" ? parse_yaml_body(request.body) : parse_json_body(request.body);
+  return write;
 }
 
 std::size_t size_param(const httplib::Request& request, const char* name) {
@@ -500,16 +543,8 @@ void ApiServer::Impl::handle_api(const httplib::Request& request,
       if (type->namespaced && ns.empty()) {
         throw method_not_allowed(method);
       }
-      const auto content = media_type(request);
-      if (!content.empty() && content != "application/json" && content != "application/yaml") {
-        throw unsupported_media_type(content, {"application/json", "application/yaml"});
-      }
-      WriteOptions write;
-      write.dry_run = dry_run(request);
-      write.field_manager = field_manager(request, false);
-      auto body =
-          content == "application/yaml" ? parse_yaml_body(request.body) : parse_json_body(request.body);
-      reply(store.create(*type, ns, std::move(body), write));
+      auto write = object_write(request);
+      reply(store.create(*type, ns, std::move(write.body), write.options));
       return;
     }
     if (method == "DELETE") {
@@ -533,15 +568,8 @@ void ApiServer::Impl::handle_api(const httplib::Request& request,
     return;
   }
   if (method == "PUT") {
-    const auto content = media_type(request);
-    if (!content.empty() && content != "application/json" && content != "application/yaml") {
-      throw unsupported_media_type(content, {"application/json", "application/yaml"});
-    }
-    WriteOptions write;
-    write.dry_run = dry_run(request);
-    write.field_manager = field_manager(request, false);
-    auto body = content == "application/yaml" ? parse_yaml_body(request.body) : parse_json_body(request.body);
-    reply(store.update(*type, ns, name, std::move(body), status, write));
+    auto write = object_write(request);
+    reply(store.update(*type, ns, name, std::move(write.body), status, write.options));
     return;
   }
   if (method == "PATCH") {
@@ -912,34 +940,12 @@ void ApiServer::Impl::handle_admin(const httplib::Request& request,
     return;
   }
   if (path == "/_test/requests" && method == "GET") {
-    json out = json::array();
     const std::lock_guard lock(log_mutex);
-    for (const auto& record : records) {
-      out.push_back({{"method", record.method},
-                     {"path", record.path},
-                     {"query", record.query},
-                     {"contentType", record.content_type},
-                     {"fieldManager", record.field_manager},
-                     {"status", record.status},
-                     {"watch", record.watch}});
-    }
-    write_json(response, 200, out);
+    write_json(response, 200, json(records));
     return;
   }
   if (path == "/_test/writes" && method == "GET") {
-    json out = json::array();
-    for (const auto& write : store.writes()) {
-      out.push_back({{"resourceVersion", std::to_string(write.resource_version)},
-                     {"verb", write.verb},
-                     {"event", write.event},
-                     {"subresource", write.subresource},
-                     {"apiVersion", write.api_version},
-                     {"resource", write.resource},
-                     {"namespace", write.name_space},
-                     {"name", write.name},
-                     {"fieldManager", write.field_manager}});
-    }
-    write_json(response, 200, out);
+    write_json(response, 200, json(store.writes()));
     return;
   }
   if ((path == "/_test/requests" || path == "/_test/writes") && method == "DELETE") {

@@ -11,14 +11,6 @@ namespace herd::test_apiserver {
 
 using nlohmann::json;
 
-std::size_t json_text_depth(std::string_view text) {
-  return core::json_text_depth(text);
-}
-
-std::size_t json_depth(const json& value) {
-  return core::json_depth(value);
-}
-
 namespace {
 
 ApiError too_deep() {
@@ -32,7 +24,7 @@ ApiError too_deep() {
 } // namespace
 
 json parse_json_body(std::string_view body) {
-  if (json_text_depth(body) > kMaxDepth) {
+  if (core::json_text_depth(body, kMaxDepth) > kMaxDepth) {
     throw too_deep();
   }
   json value = json::parse(body, nullptr, false);
@@ -46,7 +38,7 @@ json parse_yaml_body(std::string_view body) {
   // JSON is YAML; the JSON parser is exact about numbers and strings, so it goes first.
   const auto first = body.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && (body[first] == '{' || body[first] == '[')) {
-    if (json_text_depth(body) > kMaxDepth) {
+    if (core::json_text_depth(body, kMaxDepth) > kMaxDepth) {
       throw too_deep();
     }
     json value = json::parse(body, nullptr, false);

@@ -15,11 +15,6 @@ namespace herd::test_apiserver {
 
 inline constexpr std::size_t kMaxDepth = 100;
 
-// Nesting of `[`/`{` in JSON text (strings skipped), without parsing: one pass, no recursion.
-std::size_t json_text_depth(std::string_view text);
-// Nesting of a parsed document (a scalar is 0, `{}` is 1), without recursion.
-std::size_t json_depth(const nlohmann::json& value);
-
 // Parses a request body as JSON: 400 BadRequest when it does not parse, 422 Invalid (kind, name for the
 // message) when it nests deeper than kMaxDepth.
 nlohmann::json parse_json_body(std::string_view body);

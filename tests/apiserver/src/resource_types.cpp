@@ -16,6 +16,30 @@ std::string ResourceType::group_resource() const {
   return group.empty() ? plural : plural + "." + group;
 }
 
+namespace {
+
+// The registry strategy of every custom resource.
+void use_custom_resource_strategy(ResourceType& type) {
+  type.custom_resource = true;
+  type.allow_create_on_update = false;     // customResourceStrategy.AllowCreateOnUpdate
+  type.allow_unconditional_update = false; // customResourceStrategy.AllowUnconditionalUpdate
+  type.return_deleted_object = true;       // the CR registry's store sets ReturnDeletedObject
+}
+
+ResourceType named_resource(
+    std::string group, std::string version, std::string plural, std::string singular, std::string kind) {
+  ResourceType type;
+  type.group = std::move(group);
+  type.version = std::move(version);
+  type.plural = std::move(plural);
+  type.singular = std::move(singular);
+  type.list_kind = kind + "List";
+  type.kind = std::move(kind);
+  return type;
+}
+
+} // namespace
+
 ResourceType resource_type_from_crd(const json& crd, std::string_view version) {
   if (!crd.is_object() || crd.value("kind", "") != "CustomResourceDefinition" || !crd.contains("spec") ||
       !crd["spec"].is_object()) {
@@ -30,10 +54,7 @@ ResourceType resource_type_from_crd(const json& crd, std::string_view version) {
   type.kind = names.value("kind", "");
   type.list_kind = names.value("listKind", type.kind + "List");
   type.namespaced = spec.value("scope", "Namespaced") == "Namespaced";
-  type.custom_resource = true;
-  type.allow_create_on_update = false;     // customResourceStrategy.AllowCreateOnUpdate
-  type.allow_unconditional_update = false; // customResourceStrategy.AllowUnconditionalUpdate
-  type.return_deleted_object = true;       // the CR registry's store sets ReturnDeletedObject
+  use_custom_resource_strategy(type);
   type.short_names = names.value("shortNames", std::vector<std::string>{});
   type.categories = names.value("categories", std::vector<std::string>{});
   if (type.group.empty() || type.plural.empty() || type.kind.empty()) {
@@ -73,16 +94,12 @@ ResourceType built_in(std::string group,
                       bool namespaced,
                       bool create_on_update,
                       bool unconditional_update) {
-  ResourceType type;
-  type.group = std::move(group);
-  type.version = std::move(version);
-  type.singular = kind;
-  for (auto& c : type.singular) {
+  std::string singular = kind;
+  for (auto& c : singular) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  type.plural = std::move(plural);
-  type.list_kind = kind + "List";
-  type.kind = std::move(kind);
+  ResourceType type = named_resource(std::move(group), std::move(version), std::move(plural),
+                                     std::move(singular), std::move(kind));
   type.namespaced = namespaced;
   type.allow_create_on_update = create_on_update;
   type.allow_unconditional_update = unconditional_update;
@@ -97,19 +114,11 @@ ResourceType custom(std::string group,
                     std::vector<std::string> short_names,
                     std::vector<std::string> categories,
                     std::vector<PrinterColumn> columns) {
-  ResourceType type;
-  type.group = std::move(group);
-  type.version = std::move(version);
-  type.plural = std::move(plural);
-  type.singular = std::move(singular);
-  type.list_kind = kind + "List";
-  type.kind = std::move(kind);
+  ResourceType type = named_resource(std::move(group), std::move(version), std::move(plural),
+                                     std::move(singular), std::move(kind));
   type.namespaced = true;
-  type.custom_resource = true;
+  use_custom_resource_strategy(type);
   type.status_subresource = true;
-  type.allow_create_on_update = false;
-  type.allow_unconditional_update = false;
-  type.return_deleted_object = true;
   type.short_names = std::move(short_names);
   type.categories = std::move(categories);
   type.printer_columns = std::move(columns);

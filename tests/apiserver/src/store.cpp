@@ -3,12 +3,15 @@
 #include "api_error.hpp"
 #include "json_ops.hpp"
 
+#include <herd/core/json_depth.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <ctime>
 #include <random>
+#include <ranges>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -206,6 +209,17 @@ std::vector<std::string> finalizers_of(const json& object) {
   return out;
 }
 
+// metadata.labels, or null when there are none: what label selectors match.
+const json& labels_of(const json& object) {
+  static const json none;
+  const auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) {
+    return none;
+  }
+  const auto labels = meta->find("labels");
+  return labels == meta->end() ? none : *labels;
+}
+
 bool being_deleted(const json& object) {
   return !meta_string(object, "deletionTimestamp").empty();
 }
@@ -279,8 +293,58 @@ StatusCause immutable(const std::string& field, const std::string& value) {
   return {"FieldValueInvalid", "Invalid value: \"" + value + "\": field is immutable", field};
 }
 
+// The handler refuses a body whose metadata.name is not the name on the URL.
+void check_body_name(const json& meta, const std::string& name) {
+  const auto body_name = string_field(meta, "name");
+  if (body_name != name) {
+    throw bad_request("the name of the object (" + body_name + ") does not match the name on the URL (" +
+                      name + ")");
+  }
+}
+
+// A namespaced body takes the request's namespace when it names none, and may not name another one; a
+// cluster-scoped object has no namespace.
+void adopt_request_namespace(const ResourceType& type, json& meta, const std::string& ns) {
+  if (!type.namespaced) {
+    meta.erase("namespace");
+    return;
+  }
+  const auto body_ns = string_field(meta, "namespace");
+  if (body_ns.empty()) {
+    meta["namespace"] = ns;
+  } else if (body_ns != ns) {
+    throw bad_request(
+        "the namespace of the provided object does not match the namespace sent on the request");
+  }
+}
+
+// A write that names the resourceVersion or uid it expects fails when the stored object has another one.
+void check_preconditions(const ResourceType& type,
+                         const std::string& name,
+                         const json& meta,
+                         const json& current) {
+  const auto expected_rv = string_field(meta, "resourceVersion");
+  if (!expected_rv.empty() && expected_rv != meta_string(current, "resourceVersion")) {
+    throw stale_resource_version(type, name);
+  }
+  const auto expected_uid = string_field(meta, "uid");
+  if (!expected_uid.empty() && expected_uid != meta_string(current, "uid")) {
+    throw invalid(type, name, {immutable("metadata.uid", expected_uid)});
+  }
+}
+
+// The entries of `objects` whose key starts with `scope` ("namespace/"; "" for all): keys are sorted, so they
+// are one contiguous run.
+template <typename Objects> auto in_scope(Objects& objects, const std::string& scope) {
+  const auto first = objects.lower_bound(scope);
+  const auto last = std::find_if(first, objects.end(), [&scope](const auto& item) {
+    return item.first.compare(0, scope.size(), scope) != 0;
+  });
+  return std::ranges::subrange(first, last);
+}
+
 void check_depth(const ResourceType& type, const std::string& name, const json& object) {
-  if (json_depth(object) > kMaxDepth) {
+  if (core::json_depth(object) > kMaxDepth) {
     throw invalid(
         type, name,
         {{"FieldValueInvalid",
@@ -584,9 +648,7 @@ Response Store::list(const ResourceType& type, const std::string& ns, const List
       continue;
     }
     const json& object = *it->second;
-    const auto meta = object.find("metadata");
-    const json labels = meta != object.end() && meta->contains("labels") ? (*meta)["labels"] : json();
-    if (!options.labels.matches(labels) || !options.fields.matches(object)) {
+    if (!options.labels.matches(labels_of(object)) || !options.fields.matches(object)) {
       continue;
     }
     items += count++ == 0 ? "" : ",";
@@ -655,17 +717,7 @@ json Store::create_locked(std::size_t index,
                           bool& created) {
   const auto& type = m_types[index];
   auto& meta = metadata_of(object);
-  if (type.namespaced) {
-    const auto body_ns = string_field(meta, "namespace");
-    if (body_ns.empty()) {
-      meta["namespace"] = ns;
-    } else if (body_ns != ns) {
-      throw bad_request(
-          "the namespace of the provided object does not match the namespace sent on the request");
-    }
-  } else {
-    meta.erase("namespace");
-  }
+  adopt_request_namespace(type, meta, ns);
   if (meta.contains("name") && !meta["name"].is_string()) {
     throw bad_request("metadata.name must be a string");
   }
@@ -874,20 +926,9 @@ Response Store::update(const ResourceType& type,
   const auto index = index_of(type);
   check_kind(type, body);
   auto& meta = metadata_of(body);
-  const auto body_name = string_field(meta, "name");
-  if (body_name != name) {
-    throw bad_request("the name of the object (" + body_name + ") does not match the name on the URL (" +
-                      name + ")");
-  }
-  if (type.namespaced) {
-    const auto body_ns = string_field(meta, "namespace");
-    if (body_ns.empty()) {
-      meta["namespace"] = ns;
-    } else if (body_ns != ns) {
-      throw bad_request(
-          "the namespace of the provided object does not match the namespace sent on the request");
-    }
-  }
+  check_body_name(meta, name);
+  // (A cluster-scoped body's namespace goes too: the update keeps the stored one, the create has none.)
+  adopt_request_namespace(type, meta, ns);
   const auto k = key(type, ns, name);
   auto* entry = find_entry(index, k);
   if (entry == nullptr) {
@@ -900,20 +941,12 @@ Response Store::update(const ResourceType& type,
     throw not_found(type, name);
   }
   const json& current = entry->object;
-  const auto body_rv = string_field(meta, "resourceVersion");
-  if (body_rv.empty()) {
-    if (!type.allow_unconditional_update) {
-      throw invalid(type, name,
-                    {{"FieldValueInvalid", "Invalid value: 0x0: must be specified for an update",
-                      "metadata.resourceVersion"}});
-    }
-  } else if (body_rv != meta_string(current, "resourceVersion")) {
-    throw stale_resource_version(type, name);
+  if (string_field(meta, "resourceVersion").empty() && !type.allow_unconditional_update) {
+    throw invalid(type, name,
+                  {{"FieldValueInvalid", "Invalid value: 0x0: must be specified for an update",
+                    "metadata.resourceVersion"}});
   }
-  const auto body_uid = string_field(meta, "uid");
-  if (!body_uid.empty() && body_uid != meta_string(current, "uid")) {
-    throw invalid(type, name, {immutable("metadata.uid", body_uid)});
-  }
+  check_preconditions(type, name, meta, current);
   auto updated = prepare_update(type, current, std::move(body), status);
   return finish_update(index, k, std::move(updated), entry->ownership, true, "update", status, options);
 }
@@ -940,24 +973,11 @@ Response Store::patch(const ResourceType& type,
     if (meta.contains("managedFields") && !meta["managedFields"].is_null()) {
       throw bad_request("metadata.managedFields must be nil");
     }
-    const auto config_name = string_field(meta, "name");
-    if (config_name.empty()) {
-      meta["name"] = name;
-    } else if (config_name != name) {
-      throw bad_request("the name of the object (" + config_name + ") does not match the name on the URL (" +
-                        name + ")");
+    if (string_field(meta, "name").empty()) {
+      meta["name"] = name; // an apply configuration may leave the name to the URL
     }
-    if (type.namespaced) {
-      const auto config_ns = string_field(meta, "namespace");
-      if (config_ns.empty()) {
-        meta["namespace"] = ns;
-      } else if (config_ns != ns) {
-        throw bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request");
-      }
-    } else {
-      meta.erase("namespace");
-    }
+    check_body_name(meta, name);
+    adopt_request_namespace(type, meta, ns);
     const auto precondition = string_field(meta, "resourceVersion");
     for (const char* field : kServerMetadata) {
       meta.erase(field);
@@ -1042,14 +1062,7 @@ Response Store::patch(const ResourceType& type,
       string_field(patched, "kind") != type.kind) {
     throw bad_request("a patch may not change apiVersion or kind");
   }
-  const auto patched_rv = string_field(meta, "resourceVersion");
-  if (!patched_rv.empty() && patched_rv != meta_string(current, "resourceVersion")) {
-    throw stale_resource_version(type, name);
-  }
-  const auto patched_uid = string_field(meta, "uid");
-  if (!patched_uid.empty() && patched_uid != meta_string(current, "uid")) {
-    throw invalid(type, name, {immutable("metadata.uid", patched_uid)});
-  }
+  check_preconditions(type, name, meta, current);
   auto updated = prepare_update(type, current, std::move(patched), status);
   return finish_update(index, k, std::move(updated), entry->ownership, true, "patch", status, options);
 }
@@ -1070,11 +1083,7 @@ void Store::finish_namespace_deletions(const std::string& verb) {
     const std::string prefix = name + "/";
     bool empty = true;
     for (std::size_t i = 0; i < m_types.size() && empty; ++i) {
-      if (!m_types[i].namespaced) {
-        continue;
-      }
-      const auto it = m_objects[i].lower_bound(prefix);
-      empty = it == m_objects[i].end() || it->first.compare(0, prefix.size(), prefix) != 0;
+      empty = !m_types[i].namespaced || in_scope(m_objects[i], prefix).empty();
     }
     if (empty) {
       done.push_back(name);
@@ -1133,9 +1142,8 @@ Response Store::delete_locked(std::size_t index,
           continue;
         }
         std::vector<std::string> keys;
-        for (auto it = m_objects[i].lower_bound(prefix);
-             it != m_objects[i].end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-          keys.push_back(it->first);
+        for (const auto& [key_inside, entry_inside] : in_scope(m_objects[i], prefix)) {
+          keys.push_back(key_inside);
         }
         for (const auto& key_inside : keys) {
           delete_locked(i, key_inside, {}, verb);
@@ -1171,14 +1179,9 @@ Response Store::remove_collection(const ResourceType& type,
   const auto index = index_of(type);
   const std::string scope = type.namespaced && !ns.empty() ? ns + "/" : std::string();
   std::vector<std::string> keys;
-  for (auto it = m_objects[index].lower_bound(scope); it != m_objects[index].end(); ++it) {
-    if (!scope.empty() && it->first.compare(0, scope.size(), scope) != 0) {
-      break;
-    }
-    const json& object = it->second.object;
-    const json labels = object["metadata"].contains("labels") ? object["metadata"]["labels"] : json();
-    if (list_options.labels.matches(labels) && list_options.fields.matches(object)) {
-      keys.push_back(it->first);
+  for (const auto& [k, entry] : in_scope(m_objects[index], scope)) {
+    if (list_options.labels.matches(labels_of(entry.object)) && list_options.fields.matches(entry.object)) {
+      keys.push_back(k);
     }
   }
   json items = json::array();
@@ -1204,9 +1207,7 @@ bool Store::watch_matches(const Watch& watch, const json& object) const {
   if (!watch.m_namespace.empty() && meta_string(object, "namespace") != watch.m_namespace) {
     return false;
   }
-  const auto meta = object.find("metadata");
-  const json labels = meta != object.end() && meta->contains("labels") ? (*meta)["labels"] : json();
-  return watch.m_labels.matches(labels) && watch.m_fields.matches(object);
+  return watch.m_labels.matches(labels_of(object)) && watch.m_fields.matches(object);
 }
 
 namespace {
@@ -1287,13 +1288,9 @@ std::shared_ptr<Watch> Store::watch(const ResourceType& type,
   if (initial) {
     // "Get State and Start at Most Recent": synthetic ADDED events for what exists, then the changes.
     const std::string scope = watch->m_namespace.empty() ? std::string() : watch->m_namespace + "/";
-    const auto& objects = m_objects[watch->m_type];
-    for (auto it = objects.lower_bound(scope); it != objects.end(); ++it) {
-      if (!scope.empty() && it->first.compare(0, scope.size(), scope) != 0) {
-        break;
-      }
-      if (watch_matches(*watch, it->second.object)) {
-        lines.push_back(event_line("ADDED", it->second.object));
+    for (const auto& [k, entry] : in_scope(m_objects[watch->m_type], scope)) {
+      if (watch_matches(*watch, entry.object)) {
+        lines.push_back(event_line("ADDED", entry.object));
       }
     }
     watch->m_position = m_rv;
@@ -1390,12 +1387,8 @@ std::vector<json> Store::peek_all(const ResourceType& type, const std::string& n
   const std::lock_guard lock(m_mutex);
   std::vector<json> out;
   const std::string scope = type.namespaced && !ns.empty() ? ns + "/" : std::string();
-  const auto& objects = m_objects[index_of(type)];
-  for (auto it = objects.lower_bound(scope); it != objects.end(); ++it) {
-    if (!scope.empty() && it->first.compare(0, scope.size(), scope) != 0) {
-      break;
-    }
-    out.push_back(it->second.object);
+  for (const auto& [k, entry] : in_scope(m_objects[index_of(type)], scope)) {
+    out.push_back(entry.object);
   }
   return out;
 }

@@ -14,40 +14,40 @@ std::string human_duration(long long seconds) {
   if (seconds < 0) {
     return "0s";
   }
-  const auto str = [](long long v) { return std::to_string(v); };
+  const auto text = [](long long value, const char* unit) { return std::to_string(value) + unit; };
+  // "5m10s", or "5m" when the smaller unit is 0.
+  const auto two = [&](long long first, const char* first_unit, long long rest, const char* rest_unit) {
+    return rest == 0 ? text(first, first_unit) : text(first, first_unit) + text(rest, rest_unit);
+  };
   if (seconds < 120) {
-    return str(seconds) + "s";
+    return text(seconds, "s");
   }
   const long long minutes = seconds / 60;
   if (minutes < 10) {
-    const long long rest = seconds % 60;
-    return rest == 0 ? str(minutes) + "m" : str(minutes) + "m" + str(rest) + "s";
+    return two(minutes, "m", seconds % 60, "s");
   }
   if (minutes < 180) {
-    return str(minutes) + "m";
+    return text(minutes, "m");
   }
   const long long hours = minutes / 60;
   if (hours < 8) {
-    const long long rest = minutes % 60;
-    return rest == 0 ? str(hours) + "h" : str(hours) + "h" + str(rest) + "m";
+    return two(hours, "h", minutes % 60, "m");
   }
   if (hours < 48) {
-    return str(hours) + "h";
+    return text(hours, "h");
   }
   const long long days = hours / 24;
   if (hours < 24 * 8) {
-    const long long rest = hours % 24;
-    return rest == 0 ? str(days) + "d" : str(days) + "d" + str(rest) + "h";
+    return two(days, "d", hours % 24, "h");
   }
   if (hours < 24 * 365 * 2) {
-    return str(days) + "d";
+    return text(days, "d");
   }
   const long long years = days / 365;
   if (hours < 24 * 365 * 8) {
-    const long long rest = days % 365;
-    return rest == 0 ? str(years) + "y" : str(years) + "y" + str(rest) + "d";
+    return two(years, "y", days % 365, "d");
   }
-  return str(years) + "y";
+  return text(years, "y");
 }
 
 namespace {

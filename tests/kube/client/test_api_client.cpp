@@ -24,11 +24,14 @@ using namespace std::chrono_literals;
 class ApiClientTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    server = std::make_unique<ApiServer>(server_options());
+    test_apiserver::Options options;
+    configure_server(options);
+    server = std::make_unique<ApiServer>(options);
     server->start();
     client = test::make_client(test::config_for(*server), test::recording_options(waits));
   }
-  virtual test_apiserver::Options server_options() { return {}; }
+  // What a derived test changes in the server's options.
+  virtual void configure_server(test_apiserver::Options& /*options*/) {}
 
   std::unique_ptr<ApiServer> server;
   test::RecordedWaits waits;
@@ -339,10 +342,8 @@ TEST_F(ApiClientTest, ManyThreadsShareOneClient) {
 
 class ApiClientPrefixTest : public ApiClientTest {
 protected:
-  test_apiserver::Options server_options() override {
-    test_apiserver::Options options;
+  void configure_server(test_apiserver::Options& options) override {
     options.path_prefix = "/k8s/clusters/c-m-xxxx";
-    return options;
   }
 };
 
@@ -358,11 +359,7 @@ TEST_F(ApiClientPrefixTest, TheServerPathPrefixesEveryRequest) {
 
 class ApiClientTokenTest : public ApiClientTest {
 protected:
-  test_apiserver::Options server_options() override {
-    test_apiserver::Options options;
-    options.token = "secret-token";
-    return options;
-  }
+  void configure_server(test_apiserver::Options& options) override { options.token = "secret-token"; }
 };
 
 TEST_F(ApiClientTokenTest, SendsTheBearerToken) {

@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,8 +64,6 @@ public:
 
   // Whether the first list completed (the cache is a whole snapshot).
   [[nodiscard]] bool synced() const { return m_synced.load(); }
-  // Waits until synced or stopped or `timeout` passed; returns synced().
-  bool wait_synced(std::chrono::milliseconds timeout) const;
 
   [[nodiscard]] ObjectPtr get(const std::string& name_space, const std::string& name) const;
   // Every cached object, by namespace and name.
@@ -76,10 +73,6 @@ public:
   // The cached objects whose index key (InformerOptions::index) is `key`, by namespace and name.
   [[nodiscard]] std::vector<ObjectPtr> indexed(const std::string& key) const;
   [[nodiscard]] std::size_t size() const;
-  // Lists that completed (1 after the first sync; more after 410s and failures).
-  [[nodiscard]] int lists() const { return m_lists.load(); }
-
-  [[nodiscard]] const InformerOptions& options() const { return m_options; }
 
 private:
   // The list's objects replace the cache; returns the list's resourceVersion, or nullopt on failure.
@@ -94,12 +87,9 @@ private:
   InformerOptions m_options;
   Handler m_handler;
   mutable std::mutex m_mutex;
-  mutable std::condition_variable m_changed;
   std::map<std::string, ObjectPtr> m_objects;           // "namespace/name"
   std::map<std::string, std::set<std::string>> m_index; // index key -> object keys
   std::atomic<bool> m_synced{false};
-  std::atomic<bool> m_stopped{false};
-  std::atomic<int> m_lists{0};
 };
 
 // "namespace/name" (or "name" for cluster-scoped objects) of an object: the cache and work-queue key.

@@ -14,6 +14,8 @@ namespace herd::kube {
 std::string metadata_string(const nlohmann::json& object, std::string_view field);
 // metadata.labels.<key> when it is a string.
 std::string label(const nlohmann::json& object, std::string_view key);
+// metadata.annotations.<key> when it is a string.
+std::string annotation(const nlohmann::json& object, std::string_view key);
 // metadata.labels (an empty object when there are none).
 nlohmann::json labels(const nlohmann::json& object);
 
