@@ -5,7 +5,7 @@ packages=(
   cmake ninja-build g++ pkg-config git ca-certificates
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libvalijson-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev clang-format openssl
+  clang libclang-rt-14-dev clang-format openssl tmux
 )
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then

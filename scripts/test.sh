@@ -6,12 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
-# The Fleet-schema tests read Fleet's own CRDs from ../shared/reference at run time (never copied here). A clone
-# without that folder next to it (a newcomer's machine) cannot run them: say so and run the rest.
+# The Fleet-schema tests read Fleet's own CRDs, and the krew-rules test krew's real manifests, from
+# ../shared/reference at run time (never copied here). A clone without that folder next to it (a newcomer's
+# machine) cannot run them: say so and run the rest.
 exclude=()
 if [[ ! -f ../shared/reference/fleet/bundles.fleet.cattle.io.yaml ]]; then
-  echo "warning: ../shared/reference/fleet not found: skipping the tests that validate against Fleet's CRDs" >&2
-  exclude=(-E 'FleetBundleSchema|BundleRendererFleetSchema|NamespaceLabelsAndAnnotationsOfEnabledFeaturesGoToEveryNamespace|BundlesFleetAccepts|RestartCountersSumIntoForceSyncGeneration|WholeStackRestartAlsoRedeploysThePolicyBundle')
+  echo "warning: ../shared/reference/fleet not found: skipping the tests that validate against Fleet's CRDs and krew's manifests" >&2
+  exclude=(-E 'FleetBundleSchema|BundleRendererFleetSchema|NamespaceLabelsAndAnnotationsOfEnabledFeaturesGoToEveryNamespace|BundlesFleetAccepts|RestartCountersSumIntoForceSyncGeneration|WholeStackRestartAlsoRedeploysThePolicyBundle|KrewReferenceManifests')
 fi
 
 echo "== build (RelWithDebInfo) and test"

@@ -305,32 +305,14 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
     std::vector<std::string> missing;
     const core::ConfigMapValues config_maps = [&](const std::string& map_name,
                                                   const std::string& map_key) -> std::optional<json> {
-      const std::string where = "ConfigMap " + ref.namespace_name + "/" + map_name;
       const auto config_map = m_caches.config_maps.get(ref.namespace_name, map_name);
-      if (!config_map) {
-        missing.push_back(where + " (configMapRefs) does not exist");
+      core::Result<json> values =
+          core::config_map_values(config_map.get(), ref.namespace_name, map_name, map_key);
+      if (!values) {
+        missing.push_back(values.error().message);
         return std::nullopt;
       }
-      const auto data = config_map->find("data");
-      if (data == config_map->end() || !data->is_object() || !data->contains(map_key) ||
-          !(*data)[map_key].is_string()) {
-        missing.push_back(where + " has no key \"" + map_key + "\"");
-        return std::nullopt;
-      }
-      const auto parsed =
-          core::parse_yaml_document((*data)[map_key].get<std::string>(), where + " key " + map_key);
-      if (!parsed.parsed || core::has_errors(parsed.diagnostics)) {
-        missing.push_back(where + " key \"" + map_key + "\" is not valid YAML");
-        return std::nullopt;
-      }
-      if (parsed.value.is_null()) {
-        return json::object();
-      }
-      if (!parsed.value.is_object()) {
-        missing.push_back(where + " key \"" + map_key + "\" is not a YAML mapping of values");
-        return std::nullopt;
-      }
-      return parsed.value;
+      return std::move(values.value());
     };
     rendered = core::render_bundles(model, *policy, config_maps);
     for (auto& problem : missing) {

@@ -2,6 +2,7 @@
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/go_duration.hpp>
 #include <herd/core/policy_template.hpp>
+#include <herd/core/yaml_loader.hpp>
 
 #include <cmath>
 #include <map>
@@ -239,6 +240,37 @@ std::string chart_bundle_name(const Stack& stack, const std::string& chart) {
 std::string policy_bundle_name(const Stack& stack) {
   return bundle_name({stack.namespace_name.empty() ? "default" : stack.namespace_name, stack.name,
                       std::string(k_policy_bundle_suffix)});
+}
+
+Result<json> config_map_values(const json* config_map,
+                               const std::string& name_space,
+                               const std::string& name,
+                               const std::string& key) {
+  const std::string where = "ConfigMap " + name_space + "/" + name;
+  if (config_map == nullptr) {
+    return Error{where + " (configMapRefs) does not exist"};
+  }
+  const json* text = nullptr;
+  if (const auto data = config_map->is_object() ? config_map->find("data") : config_map->end();
+      data != config_map->end() && data->is_object()) {
+    if (const auto entry = data->find(key); entry != data->end() && entry->is_string()) {
+      text = &*entry;
+    }
+  }
+  if (text == nullptr) {
+    return Error{where + " has no key \"" + key + "\""};
+  }
+  const YamlDocument parsed = parse_yaml_document(text->get<std::string>(), where + " key " + key);
+  if (!parsed.parsed || has_errors(parsed.diagnostics)) {
+    return Error{where + " key \"" + key + "\" is not valid YAML"};
+  }
+  if (parsed.value.is_null()) {
+    return json::object();
+  }
+  if (!parsed.value.is_object()) {
+    return Error{where + " key \"" + key + "\" is not a YAML mapping of values"};
+  }
+  return parsed.value;
 }
 
 RenderedStack render_bundles(const Stack& stack, const Policy& policy, const ConfigMapValues& config_maps) {

@@ -102,6 +102,27 @@ bool selector_implies(const LabelSelector& narrow, const LabelSelector& wide) {
   return true;
 }
 
+bool selector_matches(const LabelSelector& selector, const std::map<std::string, std::string>& labels) {
+  for (const LabelRequirement& requirement : requirements_of(selector)) {
+    const auto found = labels.find(requirement.key);
+    const bool present = found != labels.end();
+    bool satisfied = false;
+    if (requirement.op == "In") {
+      satisfied = present && contains(requirement.values, found->second);
+    } else if (requirement.op == "NotIn") {
+      satisfied = !present || !contains(requirement.values, found->second);
+    } else if (requirement.op == "Exists") {
+      satisfied = present;
+    } else if (requirement.op == "DoesNotExist") {
+      satisfied = !present;
+    }
+    if (!satisfied) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string format_selector(const LabelSelector& selector) {
   std::string out;
   auto append = [&out](const std::string& part) {

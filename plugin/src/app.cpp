@@ -1,4 +1,5 @@
 #include "command_context.hpp"
+#include "completion_command.hpp"
 #include "get_command.hpp"
 #include "lint_command.hpp"
 #include "plan_command.hpp"
@@ -46,6 +47,7 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
   kubectl herd lint stack.yaml examples/
   kubectl herd plan -f stack.yaml
   kubectl herd get -A
+  kubectl herd rollout status my-stack -n team-a --timeout 10m
   kubectl herd rollout pause my-stack -n team-a
   kubectl herd version)");
     app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
@@ -67,6 +69,11 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     add_scaffold_command(app, scaffold_options);
     VersionOptions version_options;
     add_version_command(app, version_options);
+    CompletionOptions completion_options;
+    add_completion_command(app, completion_options);
+    if (is_complete_request(args)) {
+      return complete(app, args, out); // the words of a command line being typed: never parsed
+    }
 
     std::vector<std::string> reversed(args.rbegin(), args.rend()); // CLI11 takes arguments last-first
     try {
@@ -94,6 +101,9 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
     }
     if (app.got_subcommand("version")) {
       return version(version_options, context);
+    }
+    if (app.got_subcommand("completion")) {
+      return completion(completion_options, context);
     }
     return k_exit_usage;
   } catch (const std::exception& e) {

@@ -72,7 +72,11 @@ core::Result<ClusterConnection> connect_cluster(const GlobalOptions& global) {
   return connection;
 }
 
-int report_api_error(const kube::ApiError& error, const ClusterConnection& cluster, std::ostream& err) {
+int report_api_error(const kube::ApiError& error,
+                     const ClusterConnection& cluster,
+                     std::ostream& err,
+                     std::string_view resource,
+                     std::string_view install_hint) {
   if (error.status == 0) {
     err << "error: cannot reach the cluster";
     if (!cluster.context.empty()) {
@@ -81,10 +85,13 @@ int report_api_error(const kube::ApiError& error, const ClusterConnection& clust
     err << ": " << error.message << '\n';
   } else if (error.status == 401) {
     err << "error: You must be logged in to the server (Unauthorized)\n";
-  } else if (error.status == 404 && error.message.rfind(k_stack_resource, 0) != 0) {
+  } else if (error.status == 404 && error.message.rfind(resource, 0) != 0) {
     // Not "stacks.herd.suse.com "x" not found": the resource type itself is unknown to the server.
-    err << "error: the server doesn't have a resource type \"" << k_stack_resource
-        << "\" (is Herd installed? run kubectl apply -f manifests/crds/)\n";
+    err << "error: the server doesn't have a resource type \"" << resource << '"';
+    if (!install_hint.empty()) {
+      err << " (" << install_hint << ')';
+    }
+    err << '\n';
   } else if (!error.reason.empty()) {
     err << "Error from server (" << error.reason << "): " << error.message << '\n';
   } else {

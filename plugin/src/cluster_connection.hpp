@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace herd::plugin {
 
@@ -30,7 +31,14 @@ core::Result<ClusterConnection> connect_cluster(const GlobalOptions& global);
 //   error: You must be logged in to the server (Unauthorized)
 //   error: cannot reach the cluster of context "c": cannot connect to https://h:6443 (connection refused ...)
 //   error: the server doesn't have a resource type "stacks.herd.suse.com" (... run kubectl apply -f ...)
-int report_api_error(const kube::ApiError& error, const ClusterConnection& cluster, std::ostream& err);
+// `resource` is the group-qualified resource the request was about (a 404 whose message does not name an
+// object of it means the type itself is not served) and `install_hint` what to say then.
+int report_api_error(
+    const kube::ApiError& error,
+    const ClusterConnection& cluster,
+    std::ostream& err,
+    std::string_view resource = "stacks.herd.suse.com",
+    std::string_view install_hint = "is Herd installed? run kubectl apply -f manifests/crds/");
 
 // The group-qualified resource of Stacks, as kubectl names it in messages: "stacks.herd.suse.com".
 inline constexpr const char* k_stack_resource = "stacks.herd.suse.com";

@@ -1,6 +1,7 @@
 #include "plan_command.hpp"
 
 #include "input_files.hpp"
+#include "live_plan.hpp"
 #include "policy_file.hpp"
 #include "terminal.hpp"
 
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 namespace herd::plugin {
@@ -216,29 +218,73 @@ void print_dot(const PlannedStack& planned, std::ostream& out) {
 } // namespace
 
 void add_plan_command(CLI::App& app, PlanOptions& options) {
-  CLI::App* command =
-      app.add_subcommand("plan", "Show the dependency waves and the Fleet Bundles a Stack becomes (offline)");
-  command->add_option("-f,--filename", options.files, "Stack files, directories or - for stdin")->required();
-  command->add_option("-o,--output", options.output, "text, or the Bundles as yaml/json, or the graph as dot")
+  CLI::App* command = app.add_subcommand(
+      "plan",
+      "Show the dependency waves and the Fleet Bundles a Stack becomes, or what it changes in the cluster");
+  command->add_option("NAME", options.name, "A Stack in the cluster: plan it against the cluster (live)");
+  command->add_option("-f,--filename", options.files, "Stack files, directories or - for stdin");
+  command
+      ->add_option("-o,--output", options.output,
+                   "text, or the Bundles as yaml/json (live: the diff), or the graph as dot")
       ->check(CLI::IsMember({"text", "yaml", "json", "dot"}))
       ->capture_default_str();
   command->add_option("--values-from", options.values_from,
                       "Directory standing in for ConfigMaps: DIR/<configmap>/<key> holds its values YAML");
   command->add_flag("-R,--recursive", options.recursive, "Descend into subdirectories");
+  command->add_flag("--live", options.live,
+                    "Compare the -f Stacks with the cluster: Bundles to add, change and destroy");
+  command->add_flag("--detailed-exitcode", options.detailed_exitcode,
+                    "Live plan: exit 3 when there are changes, 0 when there are none");
   command->footer(
       R"(Plan judges each Stack exactly as lint does (defaults and policy first) and refuses invalid
 ones. The text plan lists what the policy injected, the deployment waves (wave 1: charts without
 dependencies; wave N: charts whose dependencies are all in earlier waves) and, per chart, its Bundle.
 -o yaml|json prints exactly the Bundles the reconciler applies, ready for kubectl apply -f -.
 
+The live plan (plan NAME, or -f FILE --live) renders the Stack as the reconciler does, with the
+values of its ConfigMaps read from the cluster, shows which Fleet Clusters each chart reaches and
+diffs the Bundles against those in the cluster, ending like terraform:
+"Plan: 1 to add, 1 to change, 0 to destroy." or "No changes. The cluster matches the Stack."
+Values from Secrets are never read nor printed.
+
 Examples:
   kubectl herd plan -f examples/rag-inference-platform.yaml
   kubectl herd plan -f stack.yaml -o yaml | kubectl apply --dry-run=server -f -
   kubectl herd plan -f stack.yaml -o dot | dot -Tsvg > stack.svg
-  kubectl herd plan -f stack.yaml --values-from ./configmaps)");
+  kubectl herd plan -f stack.yaml --values-from ./configmaps
+  kubectl herd plan rag-platform -n team-a
+  kubectl herd plan -f stack.yaml --live --detailed-exitcode)");
+}
+
+// Which plan the flags ask for, or why they do not make sense together.
+std::optional<std::string> plan_usage_error(const PlanOptions& options) {
+  if (options.name.empty() && options.files.empty()) {
+    return "plan needs a Stack: NAME (a Stack in the cluster) or -f/--filename FILE";
+  }
+  if (!options.name.empty() && !options.files.empty()) {
+    return "plan takes NAME (a Stack in the cluster) or -f/--filename FILE, not both";
+  }
+  const bool live = options.live || !options.name.empty();
+  if (!live && options.detailed_exitcode) {
+    return "--detailed-exitcode needs the live plan: plan NAME or plan -f FILE --live";
+  }
+  if (live && options.output == "dot") {
+    return "the live plan prints text, json or yaml, not dot";
+  }
+  if (live && !options.values_from.empty()) {
+    return "the live plan reads ConfigMaps from the cluster: --values-from is for the offline plan";
+  }
+  return std::nullopt;
 }
 
 int plan(const PlanOptions& options, const CommandContext& context) {
+  if (const std::optional<std::string> problem = plan_usage_error(options)) {
+    context.err << "kubectl herd: error: " << *problem << "\nRun 'kubectl herd plan --help' for usage.\n";
+    return k_exit_usage;
+  }
+  if (options.live || !options.name.empty()) {
+    return live_plan(options, context);
+  }
   auto linter = load_linter(context.global.policy_file);
   if (!linter) {
     context.err << "kubectl herd: error: " << linter.error().message << '\n';

@@ -1,6 +1,7 @@
 #include "rollout_command.hpp"
 
 #include "cluster_connection.hpp"
+#include "rollout_watch.hpp"
 
 #include <herd/core/stack.hpp>
 #include <herd/core/suggestion.hpp>
@@ -134,10 +135,11 @@ int restart(const RolloutOptions& options, const CommandContext& context, Cluste
 
 void add_rollout_command(CLI::App& app, RolloutOptions& options) {
   CLI::App* rollout =
-      app.add_subcommand("rollout", "Pause, resume or restart the rollout of a Stack in the cluster");
+      app.add_subcommand("rollout", "Watch, pause, resume or restart the rollout of a Stack in the cluster");
   rollout->require_subcommand(1);
   rollout->fallthrough();
   rollout->footer(R"(Examples:
+  kubectl herd rollout status rag-platform --timeout 10m
   kubectl herd rollout pause rag-platform
   kubectl herd rollout resume rag-platform
   kubectl herd rollout restart rag-platform --chart vllm)");
@@ -148,6 +150,32 @@ void add_rollout_command(CLI::App& app, RolloutOptions& options) {
     command->final_callback([&options, name] { options.action = name; });
     return command;
   };
+  CLI::App* status = add(
+      "status", "Watch a Stack's rollout until it is deployed (exit 0), fails, or --timeout passes (exit 1)");
+  status
+      ->add_flag("-w,--watch", options.watch,
+                 "Watch until the rollout finishes; --watch=false prints the status once (exit 0 only when "
+                 "rolled out)")
+      ->capture_default_str();
+  status
+      ->add_option("--timeout", options.timeout,
+                   "How long to watch before giving up: a duration such as 90s or 10m; 0 waits forever")
+      ->capture_default_str();
+  status
+      ->add_option("-o,--output", options.output,
+                   "text (the live view), or json|yaml: the Stack's status once")
+      ->check(CLI::IsMember({"text", "json", "yaml"}))
+      ->capture_default_str();
+  status->footer(
+      R"(On a terminal the view is redrawn in place; in a log, each change prints the status line and
+the lines that changed. Charts are grouped by dependency wave; under a chart that is not ready, each
+cluster with Fleet's message (or the dependency it waits for).
+
+Examples:
+  kubectl herd rollout status rag-platform -n team-a
+  kubectl herd rollout status rag-platform --timeout 15m
+  kubectl herd rollout status rag-platform --watch=false
+  kubectl herd rollout status rag-platform -o json)");
   add("pause", "Hold the Stack's rollout: every Bundle gets spec.paused (Fleet stops deploying changes)");
   add("resume", "Resume a paused Stack's rollout");
   CLI::App* restart =
@@ -156,6 +184,9 @@ void add_rollout_command(CLI::App& app, RolloutOptions& options) {
 }
 
 int rollout(const RolloutOptions& options, const CommandContext& context) {
+  if (options.action == "status") {
+    return rollout_status(options, context);
+  }
   core::Result<ClusterConnection> cluster = connect_cluster(context.global);
   if (!cluster) {
     context.err << "error: " << cluster.error().message << '\n';

@@ -1,7 +1,9 @@
 #include "terminal.hpp"
 
 #include <cstdlib>
+#include <iostream>
 #include <string_view>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace herd::plugin {
@@ -22,6 +24,31 @@ bool use_color(const std::string& mode, int fd) {
     return false;
   }
   return isatty(fd) != 0;
+}
+
+int terminal_fd(const std::ostream& stream) {
+  int fd = -1;
+  if (&stream == &std::cout) {
+    fd = STDOUT_FILENO;
+  } else if (&stream == &std::cerr) {
+    fd = STDERR_FILENO;
+  }
+  if (fd < 0 || isatty(fd) == 0) {
+    return -1;
+  }
+  const char* term = std::getenv("TERM");
+  if (term != nullptr && std::string_view(term) == "dumb") {
+    return -1;
+  }
+  return fd;
+}
+
+TerminalSize terminal_size(int fd) {
+  winsize size{};
+  if (fd < 0 || ioctl(fd, TIOCGWINSZ, &size) != 0) {
+    return {};
+  }
+  return {size.ws_col, size.ws_row};
 }
 
 } // namespace herd::plugin

@@ -1269,5 +1269,27 @@ TEST(RolloutWaves, EveryBundleDependsOnlyOnBundlesOfEarlierWaves) {
   }
 }
 
+TEST(ConfigMapValues, ReadsAYamlMappingAndNamesWhatIsMissing) {
+  const json config_map = {{"data",
+                            {{"values.yaml", "replicas: 2\nimage: {tag: v1}\n"},
+                             {"empty", ""},
+                             {"list", "- a\n"},
+                             {"bad", "a: [\n"}}}};
+
+  const Result<json> values = config_map_values(&config_map, "team-a", "app", "values.yaml");
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, json({{"replicas", 2}, {"image", {{"tag", "v1"}}}}));
+  EXPECT_EQ(*config_map_values(&config_map, "team-a", "app", "empty"), json::object());
+
+  EXPECT_EQ(config_map_values(nullptr, "team-a", "app", "values.yaml").error().message,
+            "ConfigMap team-a/app (configMapRefs) does not exist");
+  EXPECT_EQ(config_map_values(&config_map, "team-a", "app", "other").error().message,
+            "ConfigMap team-a/app has no key \"other\"");
+  EXPECT_EQ(config_map_values(&config_map, "team-a", "app", "bad").error().message,
+            "ConfigMap team-a/app key \"bad\" is not valid YAML");
+  EXPECT_EQ(config_map_values(&config_map, "team-a", "app", "list").error().message,
+            "ConfigMap team-a/app key \"list\" is not a YAML mapping of values");
+}
+
 } // namespace
 } // namespace herd::core

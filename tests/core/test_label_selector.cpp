@@ -75,5 +75,30 @@ TEST(LabelSelector, ExistsIsImpliedByAnyValue) {
       has_gpu));
 }
 
+TEST(LabelSelector, MatchesLabelsAsKubernetesDoes) {
+  const std::map<std::string, std::string> labels = {{"env", "prod"}, {"gpu", "a100"}};
+
+  EXPECT_TRUE(selector_matches(LabelSelector{}, labels)) << "an empty selector matches everything";
+  EXPECT_TRUE(selector_matches(selector(R"({"matchLabels": {"env": "prod"}})"), labels));
+  EXPECT_FALSE(selector_matches(selector(R"({"matchLabels": {"env": "prod", "gpu": "h100"}})"), labels));
+  EXPECT_TRUE(selector_matches(
+      selector(R"({"matchExpressions": [{"key": "gpu", "operator": "In", "values": ["a100", "h100"]}]})"),
+      labels));
+  EXPECT_TRUE(selector_matches(
+      selector(R"({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["gold"]}]})"),
+      labels))
+      << "NotIn passes when the key is absent";
+  EXPECT_FALSE(selector_matches(
+      selector(R"({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]})"),
+      labels));
+  EXPECT_TRUE(
+      selector_matches(selector(R"({"matchExpressions": [{"key": "gpu", "operator": "Exists"}]})"), labels));
+  EXPECT_FALSE(selector_matches(
+      selector(R"({"matchExpressions": [{"key": "gpu", "operator": "DoesNotExist"}]})"), labels));
+  EXPECT_FALSE(
+      selector_matches(selector(R"({"matchExpressions": [{"key": "gpu", "operator": "Near"}]})"), labels))
+      << "an unknown operator matches nothing";
+}
+
 } // namespace
 } // namespace herd::core

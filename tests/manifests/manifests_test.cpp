@@ -298,6 +298,78 @@ TEST_F(ManifestsKustomize, RendersEveryObjectExactlyOnceInTheHerdSystemNamespace
             scalar(object("ServiceAccount")["metadata"]["name"]));
 }
 
+// Whether two YAML trees hold the same data (maps compared by key, whatever their order: kustomize sorts).
+bool same_yaml(const YAML::Node& a, const YAML::Node& b) {
+  if (a.Type() != b.Type()) {
+    return false;
+  }
+  if (a.IsScalar()) {
+    return a.Scalar() == b.Scalar();
+  }
+  if (a.IsSequence()) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!same_yaml(a[i], b[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (a.IsMap()) {
+    if (a.size() != b.size()) {
+      return false;
+    }
+    for (const auto& entry : a) {
+      const YAML::Node other = b[entry.first.Scalar()];
+      if (!other || !same_yaml(entry.second, other)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  return true; // both null
+}
+
+// What `kubectl apply -k manifests/` sends: every object is addressable (apiVersion, kind, metadata.name, all
+// strings), and no two objects share group, kind, namespace and name.
+TEST_F(ManifestsKustomize, EveryRenderedObjectHasApiVersionKindAndName) {
+  ASSERT_FALSE(objects().empty());
+  std::set<std::string> identities;
+  for (const auto& object : objects()) {
+    const std::string api_version = scalar(object["apiVersion"]);
+    const std::string kind = scalar(object["kind"]);
+    const std::string name = scalar(object["metadata"]["name"]);
+    EXPECT_FALSE(api_version.empty()) << "an object without apiVersion (kind " << kind << ")";
+    EXPECT_FALSE(kind.empty()) << "an object without kind (" << api_version << ")";
+    EXPECT_TRUE(object["metadata"] && object["metadata"].IsMap()) << kind << " has no metadata";
+    EXPECT_FALSE(name.empty()) << kind << " has no metadata.name";
+    const auto slash = api_version.find('/');
+    const std::string group = slash == std::string::npos ? std::string() : api_version.substr(0, slash);
+    const std::string identity =
+        group + "/" + kind + "/" + scalar(object["metadata"]["namespace"]) + "/" + name;
+    EXPECT_TRUE(identities.insert(identity).second) << "rendered twice: " << identity;
+  }
+}
+
+// The schema checks the repository has for what manifests/ renders: the CRD is exactly the generated file
+// (herd-tools-tests checks that file's structural schema and that it matches schema/stack.schema.json), and
+// no Fleet object is rendered (the Fleet Bundles Herd writes are checked against Fleet's own schema by
+// herd-core-tests; a Fleet object added here would need that check too).
+TEST_F(ManifestsKustomize, RenderedCrdIsTheCheckedGeneratedOneAndNoFleetObjectIsRendered) {
+  const YAML::Node committed =
+      YAML::LoadFile((k_manifests_dir / "crds" / "herd.suse.com_stacks.yaml").string());
+  const YAML::Node rendered = object("CustomResourceDefinition");
+  EXPECT_TRUE(same_yaml(rendered, committed))
+      << "kustomize changes the CRD: the structural checks of tests/tools would not cover what is applied";
+  for (const auto& item : objects()) {
+    EXPECT_EQ(scalar(item["apiVersion"]).find("fleet.cattle.io"), std::string::npos)
+        << scalar(item["kind"]) << " " << scalar(item["metadata"]["name"])
+        << ": a Fleet object in manifests/ needs the Fleet schema check (tests/core/fleet_schema.hpp)";
+  }
+}
+
 TEST_F(ManifestsKustomize, DeploymentRunsTwoHardenedNonRootReplicas) {
   const auto deployment = object("Deployment");
   EXPECT_EQ(scalar(deployment["spec"]["replicas"]), "2");

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 namespace herd::plugin::testing {
@@ -33,7 +34,13 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 
 // Runs a shell command, capturing stdout; stderr goes to `stderr_file` when given.
 inline CliResult run_shell(const std::string& command) {
-  const std::filesystem::path err_file = std::filesystem::temp_directory_path() / "herd-test-stderr.txt";
+  // A file of its own per call: ctest -j runs tests in parallel processes, which must not share one.
+  std::string err_pattern = (std::filesystem::temp_directory_path() / "herd-test-stderr-XXXXXX").string();
+  const int err_fd = mkstemp(err_pattern.data());
+  if (err_fd >= 0) {
+    close(err_fd);
+  }
+  const std::filesystem::path err_file = err_pattern;
   CliResult result;
   // NOLINTNEXTLINE(cert-env33-c): running a shell command (kubectl on PATH) is what this helper is for
   FILE* pipe = popen((command + " 2>" + err_file.string()).c_str(), "r");
@@ -51,6 +58,8 @@ inline CliResult run_shell(const std::string& command) {
   std::ostringstream text;
   text << err.rdbuf();
   result.err = text.str();
+  std::error_code ignored;
+  std::filesystem::remove(err_file, ignored);
   return result;
 }
 

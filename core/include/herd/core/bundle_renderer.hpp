@@ -1,6 +1,7 @@
 #pragma once
 
 #include <herd/core/policy.hpp>
+#include <herd/core/result.hpp>
 #include <herd/core/stack.hpp>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,16 @@ inline constexpr std::string_view k_policy_bundle_suffix = "herd-policy";
 // ConfigMaps cannot be read).
 using ConfigMapValues =
     std::function<std::optional<nlohmann::json>(const std::string& name, const std::string& key)>;
+
+// The values a chart's configMapRef reads: key `key` of `config_map` (the ConfigMap as the API returns it;
+// nullptr when it does not exist in `name_space`), a YAML mapping (an empty document is no values). The
+// reconciler and the live plan read ConfigMaps through this one function, so they agree on what is missing;
+// the error is worded for the Stack status: `ConfigMap ns/x (configMapRefs) does not exist`,
+// `ConfigMap ns/x has no key "values.yaml"`, `... is not valid YAML`, `... is not a YAML mapping of values`.
+Result<nlohmann::json> config_map_values(const nlohmann::json* config_map,
+                                         const std::string& name_space,
+                                         const std::string& name,
+                                         const std::string& key);
 
 // One rendered Fleet Bundle and what it came from.
 struct RenderedBundle {

@@ -30,6 +30,11 @@ LabelSelector label_selector_from_json(const nlohmann::json& object);
 // complete: a false answer means "cannot be shown", which is what a tenancy check needs.
 bool selector_implies(const LabelSelector& narrow, const LabelSelector& wide);
 
+// Whether a cluster with `labels` satisfies every requirement of `selector`, as Kubernetes' labels.Selector
+// matches: an empty selector matches everything; In needs the key with one of the values, NotIn passes when
+// the key is absent, an unknown operator matches nothing.
+bool selector_matches(const LabelSelector& selector, const std::map<std::string, std::string>& labels);
+
 // `env=prod,gpu In (a100,h100),region Exists`, for messages and plan output.
 std::string format_selector(const LabelSelector& selector);
 

@@ -32,6 +32,7 @@ inline const ResourceType stacks{"herd.suse.com", "v1", "stacks", true};
 inline const ResourceType bundles{"fleet.cattle.io", "v1alpha1", "bundles", true};
 inline const ResourceType bundle_deployments{"fleet.cattle.io", "v1alpha1", "bundledeployments", true};
 inline const ResourceType clusters{"fleet.cattle.io", "v1alpha1", "clusters", true};
+inline const ResourceType cluster_groups{"fleet.cattle.io", "v1alpha1", "clustergroups", true};
 inline const ResourceType config_maps{"", "v1", "configmaps", true};
 inline const ResourceType events{"", "v1", "events", true};
 inline const ResourceType leases{"coordination.k8s.io", "v1", "leases", true};

@@ -1,0 +1,104 @@
+#pragma once
+
+// Shell commands, temporary directories and file reading for the distribution tests, which run the real
+// scripts (release.sh, build-controller.sh), tar, ldd and the built binaries.
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace herd::distribution::testing {
+
+namespace fs = std::filesystem;
+
+inline const fs::path k_source_dir = HERD_SOURCE_DIR;
+
+inline std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Quotes a word for /bin/sh.
+inline std::string quote(const std::string& word) {
+  std::string quoted = "'";
+  for (const char c : word) {
+    if (c == '\'') {
+      quoted += R"('\'')";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+inline std::string quote(const fs::path& path) {
+  return quote(path.string());
+}
+
+// A fresh temporary directory, removed when the object goes away.
+class TempDir {
+public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "herd-distribution-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) {
+      m_path = pattern;
+    }
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(m_path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
+  [[nodiscard]] const fs::path& path() const { return m_path; }
+
+private:
+  fs::path m_path;
+};
+
+struct CommandResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a shell command with no standard input, capturing its standard output and standard error.
+inline CommandResult run(const std::string& command) {
+  const TempDir scratch;
+  const fs::path err_file = scratch.path() / "stderr";
+  CommandResult result;
+  // NOLINTNEXTLINE(cert-env33-c): running the scripts and tools is what these tests are about
+  FILE* pipe = popen((command + " </dev/null 2>" + quote(err_file)).c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.out.append(buffer.data(), n);
+  }
+  const int status = pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.err = read_text(err_file);
+  return result;
+}
+
+inline bool have(const std::string& program) {
+  return run("command -v " + quote(program) + " >/dev/null").code == 0;
+}
+
+} // namespace herd::distribution::testing
