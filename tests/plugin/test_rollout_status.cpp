@@ -821,7 +821,7 @@ TEST_F(RolloutStatusCommand, SigtermEndsTheWatchWithInterrupted) {
   // shell running pgrep from matching itself).
   const std::string pgrep =
       "pgrep -f '[k]ubectl-herd rollout status rag --kubeconfig " + kubeconfig + "' > " + pid_file;
-  once_watching([this, pgrep, pid_file] {
+  once_watching([pgrep, pid_file] {
     if (!eventually([&] { return std::system(pgrep.c_str()) == 0; })) {
       ADD_FAILURE() << "no kubectl-herd process";
       return;
