@@ -333,6 +333,16 @@ void check_preconditions(const ResourceType& type,
   }
 }
 
+// A run of map entries for range-for. Not std::ranges::subrange: clang 14 cannot instantiate it over
+// libstdc++ 12's map iterators.
+template <typename Iterator> struct EntryRun {
+  Iterator first;
+  Iterator last;
+  [[nodiscard]] Iterator begin() const { return first; }
+  [[nodiscard]] Iterator end() const { return last; }
+  [[nodiscard]] bool empty() const { return first == last; }
+};
+
 // The entries of `objects` whose key starts with `scope` ("namespace/"; "" for all): keys are sorted, so they
 // are one contiguous run.
 template <typename Objects> auto in_scope(Objects& objects, const std::string& scope) {
@@ -340,7 +350,7 @@ template <typename Objects> auto in_scope(Objects& objects, const std::string& s
   const auto last = std::find_if(first, objects.end(), [&scope](const auto& item) {
     return item.first.compare(0, scope.size(), scope) != 0;
   });
-  return std::ranges::subrange(first, last);
+  return EntryRun<decltype(first)>{first, last};
 }
 
 void check_depth(const ResourceType& type, const std::string& name, const json& object) {
