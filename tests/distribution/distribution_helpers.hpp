@@ -3,6 +3,8 @@
 // Shell commands, temporary directories and file reading for the distribution tests, which run the real
 // scripts (release.sh, build-controller.sh), tar, ldd and the built binaries.
 
+#include "../support/temp_dir.hpp"
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -47,27 +49,10 @@ inline std::string quote(const fs::path& path) {
   return quote(path.string());
 }
 
-// A fresh temporary directory, removed when the object goes away.
-class TempDir {
+// Scratch directories named after this suite.
+class TempDir : public herd::testing::TempDir {
 public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "herd-distribution-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) {
-      m_path = pattern;
-    }
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-  [[nodiscard]] const fs::path& path() const { return m_path; }
-
-private:
-  fs::path m_path;
+  TempDir() : herd::testing::TempDir("herd-distribution-test") {}
 };
 
 struct CommandResult {

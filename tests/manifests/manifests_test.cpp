@@ -1,6 +1,8 @@
 // The deployment manifests of herd-controller (manifests/), as kubectl renders them, and
 // scripts/webhook-certs.sh, the no-cert-manager path. Runs the real `kubectl kustomize` (no cluster needed)
 // and the real OpenSSL command line.
+#include "../support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -41,27 +43,10 @@ void write_text(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// A fresh temporary directory, removed when the object goes away.
-class TempDir {
+// Scratch directories named after this suite.
+class TempDir : public herd::testing::TempDir {
 public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "herd-manifests-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) {
-      m_path = pattern;
-    }
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  TempDir(TempDir&&) = delete;
-  TempDir& operator=(TempDir&&) = delete;
-  [[nodiscard]] const fs::path& path() const { return m_path; }
-
-private:
-  fs::path m_path;
+  TempDir() : herd::testing::TempDir("herd-manifests-test") {}
 };
 
 void replace(std::string& text, const std::string& placeholder, const std::string& value) {
