@@ -21,14 +21,17 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <stdlib.h>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 using herd::plugin::fit_to_rows;
@@ -857,6 +860,28 @@ void expect_rollout_golden(const std::string& name, const std::string& actual) {
                                     << " (if the change is intended, regenerate with HERD_UPDATE_GOLDEN=1)";
 }
 
+// Whether this machine can give tmux a terminal: a bare chroot (or a container without /dev/pts mounted)
+// opens /dev/ptmx but has no devpts to hand out the other end, and tmux then fails with "fork failed: No such
+// device".
+bool pseudo_terminals_available() {
+  const int primary = posix_openpt(O_RDWR | O_NOCTTY);
+  if (primary < 0) {
+    return false;
+  }
+  bool available = false;
+  if (grantpt(primary) == 0 && unlockpt(primary) == 0) {
+    if (const char* name = ptsname(primary)) {
+      const int secondary = open(name, O_RDWR | O_NOCTTY);
+      available = secondary >= 0;
+      if (available) {
+        close(secondary);
+      }
+    }
+  }
+  close(primary);
+  return available;
+}
+
 // The screen without its trailing blank rows.
 std::string trimmed_screen(const std::string& screen) {
   std::vector<std::string> rows = lines_of(screen);
@@ -872,6 +897,9 @@ std::string trimmed_screen(const std::string& screen) {
 TEST_F(RolloutStatusCommand, TerminalViewIsRedrawnInPlace) {
   if (std::system("command -v tmux >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "tmux is not installed (apt-get install tmux)";
+  }
+  if (!pseudo_terminals_available()) {
+    GTEST_SKIP() << "no pseudo-terminals here (/dev/pts is not mounted): tmux cannot open a terminal";
   }
   server->put(rag_stack());
   // A tmux server of our own (its socket in the temporary directory), a 100x30 terminal running the command
