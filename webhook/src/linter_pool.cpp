@@ -25,11 +25,11 @@ std::unique_ptr<LinterPool::Lease> LinterPool::acquire(const std::shared_ptr<con
   std::unique_lock lock(m_mutex);
   while (true) {
     if (m_policy != policy) {
-      // A new snapshot: idle Linters judge by the old policy and go.
-      m_alive -= m_idle.size();
-      m_idle.clear();
+      // A new snapshot: the idle Linters judge by it from now on.
+      for (auto& idle : m_idle) {
+        idle->adopt_policy(*policy);
+      }
       m_policy = policy;
-      m_returned.notify_all();
     }
     if (!m_idle.empty()) {
       auto linter = std::move(m_idle.back());
@@ -54,15 +54,12 @@ std::unique_ptr<LinterPool::Lease> LinterPool::acquire(const std::shared_ptr<con
 
 void LinterPool::give_back(const std::shared_ptr<const core::Policy>& policy,
                            std::shared_ptr<core::Linter> linter) {
-  std::shared_ptr<core::Linter> retired;
   {
     const std::lock_guard lock(m_mutex);
-    if (policy == m_policy) {
-      m_idle.push_back(std::move(linter));
-    } else {
-      retired = std::move(linter); // judged by an older policy: destroyed outside the lock
-      --m_alive;
+    if (policy != m_policy) {
+      linter->adopt_policy(*m_policy); // borrowed under an older snapshot
     }
+    m_idle.push_back(std::move(linter));
   }
   m_returned.notify_one();
 }

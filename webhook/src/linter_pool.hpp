@@ -15,8 +15,9 @@ namespace herd::webhook {
 // thread-safe, so each request borrows one. At most `capacity` exist at a time, whatever the number of server
 // threads: judging is CPU-bound, so more Linters than cores would only cost memory (one per thread grew RSS
 // by 2 MiB for every connection the kube-apiserver keeps open). A request that finds none free waits for one.
-// Linters belong to one policy snapshot: a new snapshot retires the idle ones, and borrowed ones of an older
-// snapshot are dropped when returned. Thread-safe.
+// Idle Linters judge by the newest policy snapshot: a new snapshot re-aims the idle ones, and a borrowed one
+// of an older snapshot when it is returned (rebuilding them on every reload grew RSS in the soak).
+// Thread-safe.
 class LinterPool {
 public:
   explicit LinterPool(std::size_t capacity);
