@@ -2,6 +2,7 @@
 // runs: scripts/build-controller.sh, here with --binary (the herd-controller of this build) to exercise its
 // staging (the binary plus every shared library it loads but glibc's) without a second full build; and the
 // Dockerfile itself is checked to run that script and to run as the Deployment's non-root user.
+#include "../support/text_lines.hpp"
 #include "distribution_helpers.hpp"
 
 #include <gmock/gmock.h>
@@ -19,18 +20,11 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+using herd::testing::lines_of;
+
 namespace {
 
 const fs::path k_build_script = k_source_dir / "scripts" / "build-controller.sh";
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
 
 // The Dockerfile's instructions (comments and continuation lines joined), as "INSTRUCTION arguments".
 std::vector<std::string> instructions() {

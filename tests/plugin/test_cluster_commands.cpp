@@ -3,6 +3,7 @@
 // kubeconfig file, run in-process and through the real kubectl binary finding the plugin on PATH.
 
 #include "../../plugin/src/age.hpp"
+#include "../support/timestamps.hpp"
 #include "cli_helpers.hpp"
 
 #include <herd/core/bundle_renderer.hpp>
@@ -26,6 +27,7 @@ using herd::plugin::testing::CliResult;
 using herd::plugin::testing::run_cli;
 using herd::plugin::testing::run_shell;
 using herd::plugin::testing::TempDir;
+using herd::testing::ago;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
@@ -34,16 +36,6 @@ using ::testing::Not;
 namespace {
 
 namespace api = herd::test_apiserver;
-
-// An RFC 3339 timestamp `age` ago.
-std::string ago(std::chrono::seconds age) {
-  const std::time_t at = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - age);
-  std::tm parts{};
-  gmtime_r(&at, &parts);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
 
 // A Stack with charts `app` and `web`, optionally with a status.
 json stack(const std::string& name_space, const std::string& name, json status = nullptr) {

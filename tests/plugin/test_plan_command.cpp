@@ -8,6 +8,7 @@
 // With HERD_UPDATE_GOLDEN=1 the golden tests rewrite their files instead of comparing.
 
 #include "../core/fleet_schema.hpp"
+#include "../support/text_lines.hpp"
 #include "cli_helpers.hpp"
 
 #include <herd/core/yaml_loader.hpp>
@@ -35,6 +36,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
+using herd::testing::lines_of;
+
 namespace {
 
 // A Stack whose only problem is a dependency on an unknown chart (HERD103).
@@ -55,15 +58,6 @@ spec:
       version: "2.0.0"
 )";
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
 // `text` with the repository's absolute path removed, so outputs naming example files read as they do when
 // kubectl herd runs from the repository root ("examples/minimal.yaml").
 std::string relative_to_source(std::string text) {
@@ -76,8 +70,8 @@ std::string relative_to_source(std::string text) {
 
 // Where `actual` first differs from `expected`, with two lines of context, for failure messages.
 std::string first_difference(const std::string& expected, const std::string& actual) {
-  const std::vector<std::string> want = split_lines(expected);
-  const std::vector<std::string> got = split_lines(actual);
+  const std::vector<std::string> want = lines_of(expected);
+  const std::vector<std::string> got = lines_of(actual);
   std::size_t line = 0;
   while (line < want.size() && line < got.size() && want[line] == got[line]) {
     ++line;
@@ -399,7 +393,7 @@ TEST(PlanCommand, DotPutsIndependentChartsInOneRank) {
       run_cli({"plan", "-f", source_path("examples/multi-model-serving.yaml"), "-o", "dot"});
 
   ASSERT_EQ(result.code, 0) << result.err;
-  const std::vector<std::string> lines = split_lines(result.out);
+  const std::vector<std::string> lines = lines_of(result.out);
   std::vector<std::string> ranks;
   std::vector<std::string> edges;
   for (const auto& line : lines) {

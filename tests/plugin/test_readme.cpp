@@ -21,6 +21,8 @@
 //   plugin, and NO_COLOR=1. The commands of one block share the directory, in order.
 // Other blocks (```text, ```yaml, no language) are illustrations and are not run; neither is inline code.
 #include "../support/temp_dir.hpp"
+#include "../support/text_lines.hpp"
+#include "../support/timestamps.hpp"
 #include "cli_helpers.hpp"
 
 #include <herd/core/bundle_renderer.hpp>
@@ -61,6 +63,9 @@
 using herd::plugin::testing::source_path;
 using nlohmann::json;
 using ::testing::HasSubstr;
+
+using herd::testing::ago;
+using herd::testing::lines_of;
 
 namespace {
 
@@ -143,15 +148,6 @@ std::string_view trimmed(std::string_view text) {
     return {};
   }
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);) {
-    lines.push_back(line);
-  }
-  return lines;
 }
 
 // The fenced code blocks, with the indentation of their fence (a block in a list item) removed.
@@ -438,16 +434,6 @@ Outcome run_command(const std::string& command,
 }
 
 // ---------------------------------------------------------------------------------------- the demo cluster
-
-// An RFC 3339 timestamp `age` before now.
-std::string ago(std::chrono::seconds age) {
-  const std::time_t at = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() - age);
-  std::tm parts{};
-  gmtime_r(&at, &parts);
-  std::array<char, 32> text{};
-  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text.data();
-}
 
 // Replaces every string `${now-4d}` (s, m, h or d) in `document` with the time that long ago.
 void resolve_times(json& document) {

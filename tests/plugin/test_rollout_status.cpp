@@ -11,6 +11,7 @@
 //   HERD_UPDATE_GOLDEN=1 ./build/bin/herd-plugin-tests --gtest_filter='RolloutStatusCommand.Terminal*'
 
 #include "../../plugin/src/rollout_status.hpp"
+#include "../support/text_lines.hpp"
 #include "cli_helpers.hpp"
 
 #include <herd/test_apiserver/api_server.hpp>
@@ -49,6 +50,8 @@ using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Kind = herd::plugin::RolloutStatusOutcome::Kind;
+
+using herd::testing::lines_of;
 
 namespace {
 
@@ -193,15 +196,6 @@ json failed_status() {
                     waiting("open-webui", "vllm", "c-m-gpu01"), waiting("open-webui", "vllm", "c-m-gpu02")},
                    "vllm ErrApplied on c-m-gpu01: image pull failed: vllm/vllm:v9 (and 1 more deployments "
                    "in error)");
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
 }
 
 std::string joined(const std::vector<std::string>& lines) {
