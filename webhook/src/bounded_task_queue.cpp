@@ -51,6 +51,11 @@ void BoundedTaskQueue::shutdown() {
   }
 }
 
+std::size_t BoundedTaskQueue::idle_workers() const {
+  const std::lock_guard lock(m_mutex);
+  return m_idle.size();
+}
+
 void BoundedTaskQueue::work(Worker& self) {
   std::unique_lock lock(m_mutex);
   while (true) {

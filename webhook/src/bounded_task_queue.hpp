@@ -33,6 +33,9 @@ public:
   // Runs what is queued, then joins the workers.
   void shutdown() override;
 
+  // Workers waiting for a connection: what a caller (or a test) checks to know the pool has settled.
+  std::size_t idle_workers() const;
+
 private:
   struct Worker {
     std::condition_variable wake;
@@ -42,7 +45,7 @@ private:
   void work(Worker& self);
 
   std::size_t m_max_queued;
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   std::condition_variable m_has_room;
   std::deque<std::function<void()>> m_tasks; // only while no worker is idle
   std::vector<Worker*> m_idle;               // the most recently idle last
