@@ -16,4 +16,4 @@ cmake --build "$build" --target herd-controller herd-runtime-tests herd-webhook-
 # they did not lock. Data races and lock-order inversions are still reported.
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 report_mutex_bugs=0 suppressions=$PWD/scripts/tsan.supp ${TSAN_OPTIONS:-}"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" \
-  -R 'Metrics|FileWatcher|Logger|AdmissionHandler|WebhookServer|WorkQueue|StackController|ApiClient'
+  -R 'Metrics|FileWatcher|Logger|AdmissionHandler|BoundedTaskQueue|LinterPool|WebhookServer|WorkQueue|StackController|ApiClient'
