@@ -1,3 +1,5 @@
+#include "string_pattern.hpp"
+
 #include <herd/core/json_path.hpp>
 #include <herd/core/rule_catalog.hpp>
 #include <herd/core/schema_validator.hpp>
@@ -210,35 +212,49 @@ const json* subschema_at(const json& schema, std::string_view path) {
 
 struct SchemaValidator::Impl {
   json schema_json;
+  // What valijson compiles: the schema without the patterns the string walk below checks.
+  json valijson_json;
   valijson::Schema compiled;
   valijson::Validator validator;
 
-  // Where the schema puts a pattern on a string, and that string's maxLength: only the branches of the schema
-  // that lead to such strings, compiled once so the per-document walk does no schema lookups.
+  // The schema's string checks, compiled once so the per-document walk does no schema lookups: only the
+  // branches of the schema that lead to patterned strings.
   struct LengthBound {
-    std::size_t max_length = 0; // 0: no patterned string here
+    std::size_t max_length = 0;                   // of a patterned string; 0: none
+    std::shared_ptr<const StringPattern> pattern; // null: no pattern here
     std::map<std::string, std::unique_ptr<LengthBound>, std::less<>> properties;
     std::unique_ptr<LengthBound> additional; // additionalProperties schema
     std::unique_ptr<LengthBound> items;
   };
   std::unique_ptr<LengthBound> bounds;
+  // One StringPattern per subschema, however many paths reach it through $refs.
+  std::map<const json*, std::shared_ptr<const StringPattern>> patterns;
 
-  // Builds the bound tree of `schema`; nullptr when nothing below it is a patterned string. The schema is
-  // Herd's own (trusted) file; `depth` stops $ref cycles.
-  std::unique_ptr<LengthBound> compile_bounds(const json* schema, int depth) {
-    schema = resolve_ref(schema_json, schema);
+  // Builds the bound tree of `schema` (a node of valijson_json) and takes the patterns it checks out of it;
+  // nullptr when nothing below it is a patterned string. Patterns under anything else (anyOf, not, ...) stay
+  // with valijson. The schema is Herd's own (trusted) file; `depth` stops $ref cycles.
+  std::unique_ptr<LengthBound> compile_bounds(json* schema, int depth) {
+    schema = const_cast<json*>(resolve_ref(valijson_json, schema));
     if (schema == nullptr || !schema->is_object() || depth > 32) {
       return nullptr;
     }
     auto bound = std::make_unique<LengthBound>();
     bool useful = false;
-    if (schema->contains("pattern") && schema->contains("maxLength") &&
-        (*schema)["maxLength"].is_number_unsigned()) {
-      bound->max_length = (*schema)["maxLength"].get<std::size_t>();
+    if (auto found = patterns.find(schema); found != patterns.end()) {
+      bound->pattern = found->second;
+    } else if (auto pattern = schema->find("pattern"); pattern != schema->end() && pattern->is_string()) {
+      bound->pattern = std::make_shared<const StringPattern>(pattern->get<std::string>());
+      patterns.emplace(schema, bound->pattern);
+      schema->erase("pattern");
+    }
+    if (bound->pattern != nullptr) {
       useful = true;
+      if (auto max = schema->find("maxLength"); max != schema->end() && max->is_number_unsigned()) {
+        bound->max_length = max->get<std::size_t>();
+      }
     }
     if (auto props = schema->find("properties"); props != schema->end() && props->is_object()) {
-      for (const auto& [key, child] : props->items()) {
+      for (auto& [key, child] : props->items()) {
         if (auto child_bound = compile_bounds(&child, depth + 1)) {
           bound->properties.emplace(key, std::move(child_bound));
           useful = true;
@@ -256,55 +272,67 @@ struct SchemaValidator::Impl {
     return useful ? std::move(bound) : nullptr;
   }
 
-  // Strings longer than their maxLength are reported here and hidden from valijson, whose pattern check
-  // (std::regex, recursive) overflows the stack on very long strings.
-  bool clip_long_strings(const json& document,
-                         json& clipped,
-                         std::set<std::string>& clipped_paths,
-                         DiagnosticSink& sink) const {
+  struct StringChecks {
+    bool clipped = false;        // strings over their maxLength were replaced in `clipped`
+    bool pattern_failed = false; // a string did not match its pattern
+  };
+
+  // Checks every patterned string. Strings longer than their maxLength are reported here and hidden from
+  // valijson (its maxLength message is the less helpful one).
+  StringChecks check_strings(const json& document,
+                             json& clipped,
+                             std::set<std::string>& clipped_paths,
+                             DiagnosticSink& sink) const {
     struct Visit {
       const json* value;
       const LengthBound* bound;
       std::size_t parent; // index in `visits`, SIZE_MAX for the root
       PathSegment segment;
     };
+    StringChecks checks;
     std::vector<Visit> visits;
     std::vector<std::size_t> pending;
     if (bounds == nullptr) {
-      return false;
+      return checks;
     }
+    auto path_of = [&visits](std::size_t at) {
+      std::vector<const PathSegment*> segments;
+      for (std::size_t i = at; visits[i].parent != SIZE_MAX; i = visits[i].parent) {
+        segments.push_back(&visits[i].segment);
+      }
+      std::reverse(segments.begin(), segments.end());
+      std::string path;
+      for (const PathSegment* segment : segments) {
+        if (const auto* key = std::get_if<std::string>(segment)) {
+          append_key(path, *key);
+        } else {
+          append_index(path, std::get<std::size_t>(*segment));
+        }
+      }
+      return path;
+    };
     visits.push_back({&document, bounds.get(), SIZE_MAX, PathSegment(std::size_t{0})});
     pending.push_back(0);
-    bool copied = false;
     while (!pending.empty()) {
       const std::size_t at = pending.back();
       pending.pop_back();
       const json* value = visits[at].value;
       const LengthBound* bound = visits[at].bound;
       if (value->is_string()) {
-        const std::size_t length = value->get_ref<const std::string&>().size();
-        if (bound->max_length > 0 && length > bound->max_length) {
-          std::vector<const PathSegment*> segments;
-          for (std::size_t i = at; visits[i].parent != SIZE_MAX; i = visits[i].parent) {
-            segments.push_back(&visits[i].segment);
-          }
-          std::reverse(segments.begin(), segments.end());
-          std::string path;
-          for (const PathSegment* segment : segments) {
-            if (const auto* key = std::get_if<std::string>(segment)) {
-              append_key(path, *key);
-            } else {
-              append_index(path, std::get<std::size_t>(*segment));
-            }
-          }
-          if (!copied) {
+        const std::string& text = value->get_ref<const std::string&>();
+        if (bound->max_length > 0 && text.size() > bound->max_length) {
+          const std::string path = path_of(at);
+          if (!checks.clipped) {
             clipped = document;
-            copied = true;
+            checks.clipped = true;
           }
           clipped.at(json::json_pointer(to_json_pointer(path))) = "";
           sink.error(is_chart_field(path, "releaseName") ? rules::name_too_long : rules::schema_bounds, path,
-                     too_long_message(path, value->get_ref<const std::string&>(), bound->max_length));
+                     too_long_message(path, text, bound->max_length));
           clipped_paths.insert(path);
+        } else if (bound->pattern != nullptr && !bound->pattern->matches(text)) {
+          report_pattern(path_of(at), *value, sink);
+          checks.pattern_failed = true;
         }
       } else if (value->is_object()) {
         for (const auto& [key, child] : value->items()) {
@@ -323,7 +351,23 @@ struct SchemaValidator::Impl {
         }
       }
     }
-    return copied;
+    return checks;
+  }
+
+  void report_pattern(const std::string& path, const json& value, DiagnosticSink& sink) const {
+    if (is_chart_field(path, "version")) {
+      sink.error(rules::version_not_exact, path,
+                 "version " + quoted(value) +
+                     " is not an exact semver version (Fleet refuses ranges for repository charts); "
+                     "pin one such as \"1.2.3\"");
+    } else if (is_chart_field(path, "timeout")) {
+      sink.error(rules::timeout_not_duration, path,
+                 "timeout " + quoted(value) + " is not a Go duration (write it like 90s, 15m or 1h30m)");
+    } else {
+      const std::string subject = path.empty() ? std::string("the document") : path;
+      sink.error(rules::schema_pattern, path,
+                 subject + " " + quoted(value) + " " + pattern_explanation(last_key(path)));
+    }
   }
 
   void report(const json& document,
@@ -420,18 +464,7 @@ struct SchemaValidator::Impl {
       return;
     }
     if (description.rfind("Failed to match regex", 0) == 0 && value != nullptr) {
-      if (is_chart_field(path, "version")) {
-        sink.error(rules::version_not_exact, path,
-                   "version " + quoted(*value) +
-                       " is not an exact semver version (Fleet refuses ranges for repository charts); "
-                       "pin one such as \"1.2.3\"");
-      } else if (is_chart_field(path, "timeout")) {
-        sink.error(rules::timeout_not_duration, path,
-                   "timeout " + quoted(*value) + " is not a Go duration (write it like 90s, 15m or 1h30m)");
-      } else {
-        sink.error(rules::schema_pattern, path,
-                   subject + " " + quoted(*value) + " " + pattern_explanation(last_key(path)));
-      }
+      report_pattern(path, *value, sink); // a pattern valijson kept (under anyOf, not, ...)
       return;
     }
     if (description.rfind("String should be no more than", 0) == 0 && value != nullptr &&
@@ -469,10 +502,11 @@ Result<std::shared_ptr<SchemaValidator>> SchemaValidator::create(std::string_vie
   auto impl = std::make_unique<Impl>();
   try {
     impl->schema_json = json::parse(schema_json);
+    impl->valijson_json = impl->schema_json;
+    impl->bounds = impl->compile_bounds(&impl->valijson_json, 0);
     valijson::SchemaParser parser;
-    valijson::adapters::NlohmannJsonAdapter adapter(impl->schema_json);
+    valijson::adapters::NlohmannJsonAdapter adapter(impl->valijson_json);
     parser.populateSchema(adapter, impl->compiled);
-    impl->bounds = impl->compile_bounds(&impl->schema_json, 0);
   } catch (const std::exception& e) {
     return Error{std::string("invalid JSON schema: ") + e.what(), {}};
   }
@@ -486,13 +520,14 @@ const json& SchemaValidator::schema() const {
 bool SchemaValidator::validate(const json& document, DiagnosticSink& sink) {
   json clipped;
   std::set<std::string> clipped_paths;
-  const bool has_clips = m_impl->clip_long_strings(document, clipped, clipped_paths, sink);
+  const Impl::StringChecks checks = m_impl->check_strings(document, clipped, clipped_paths, sink);
+  const bool has_clips = checks.clipped;
   const json& target = has_clips ? clipped : document;
   valijson::ValidationResults results;
   valijson::adapters::NlohmannJsonAdapter adapter(target);
   const bool valid = m_impl->validator.validate(m_impl->compiled, adapter, &results);
   if (valid) {
-    return !has_clips;
+    return !has_clips && !checks.pattern_failed;
   }
   valijson::ValidationResults::Error error;
   std::set<std::pair<std::string, std::string>> seen;
