@@ -24,16 +24,17 @@ namespace {
 
 using nlohmann::json;
 
-const json* resolve_ref(const json& root, const json* schema) {
+// `Json` is `json` or `const json`: the validator also resolves refs in the copy it strips patterns from.
+template <typename Json> Json* resolve_ref(Json& root, Json* schema) {
   // Only local refs (#/definitions/x) are used by Herd's schemas; a bounded loop guards against ref cycles.
   for (int hops = 0; schema != nullptr && schema->is_object() && schema->contains("$ref") && hops < 16;
        ++hops) {
     const auto& ref = (*schema)["$ref"];
-    if (!ref.is_string() || ref.get_ref<const std::string&>().rfind("#/", 0) != 0) {
+    if (!ref.is_string() || ref.template get_ref<const std::string&>().rfind("#/", 0) != 0) {
       return schema;
     }
     try {
-      schema = &root.at(json::json_pointer(ref.get<std::string>().substr(1)));
+      schema = &root.at(json::json_pointer(ref.template get<std::string>().substr(1)));
     } catch (const json::exception&) {
       return nullptr;
     }
@@ -234,7 +235,7 @@ struct SchemaValidator::Impl {
   // nullptr when nothing below it is a patterned string. Patterns under anything else (anyOf, not, ...) stay
   // with valijson. The schema is Herd's own (trusted) file; `depth` stops $ref cycles.
   std::unique_ptr<LengthBound> compile_bounds(json* schema, int depth) {
-    schema = const_cast<json*>(resolve_ref(valijson_json, schema));
+    schema = resolve_ref(valijson_json, schema);
     if (schema == nullptr || !schema->is_object() || depth > 32) {
       return nullptr;
     }
@@ -254,7 +255,7 @@ struct SchemaValidator::Impl {
       }
     }
     if (auto props = schema->find("properties"); props != schema->end() && props->is_object()) {
-      for (auto& [key, child] : props->items()) {
+      for (const auto& [key, child] : props->items()) {
         if (auto child_bound = compile_bounds(&child, depth + 1)) {
           bound->properties.emplace(key, std::move(child_bound));
           useful = true;
@@ -319,7 +320,7 @@ struct SchemaValidator::Impl {
       const json* value = visits[at].value;
       const LengthBound* bound = visits[at].bound;
       if (value->is_string()) {
-        const std::string& text = value->get_ref<const std::string&>();
+        const auto& text = value->get_ref<const std::string&>();
         if (bound->max_length > 0 && text.size() > bound->max_length) {
           const std::string path = path_of(at);
           if (!checks.clipped) {

@@ -1,5 +1,6 @@
 #include "string_pattern.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -26,12 +27,7 @@ bool dns_label(std::string_view text) {
   if (text.empty() || !is_lower_alnum(text.front()) || !is_lower_alnum(text.back())) {
     return false;
   }
-  for (const char c : text) {
-    if (!is_lower_alnum(c) && c != '-') {
-      return false;
-    }
-  }
-  return true;
+  return std::ranges::all_of(text, [](char c) { return is_lower_alnum(c) || c == '-'; });
 }
 
 // ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
@@ -61,12 +57,7 @@ bool repository_url(std::string_view text) {
   if (rest.empty() || rest.front() == '/') {
     return false;
   }
-  for (const char c : rest) {
-    if (is_space(c)) {
-      return false;
-    }
-  }
-  return true;
+  return std::ranges::none_of(rest, is_space);
 }
 
 // ^[A-Za-z0-9][-A-Za-z0-9_./]*$
@@ -74,12 +65,8 @@ bool chart_name(std::string_view text) {
   if (text.empty() || !is_alnum(text.front())) {
     return false;
   }
-  for (const char c : text.substr(1)) {
-    if (!is_alnum(c) && c != '-' && c != '_' && c != '.' && c != '/') {
-      return false;
-    }
-  }
-  return true;
+  return std::ranges::all_of(
+      text.substr(1), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '/'; });
 }
 
 // (0|[1-9][0-9]*) at `at`; advances past it.
