@@ -439,6 +439,9 @@ TEST(BundleRenderer, TheOnlyAnnotationIsTheRenderedHash) {
     ASSERT_EQ(annotations.size(), 1U) << annotations;
     const std::string hash = annotations.value(std::string(k_rendered_hash_annotation), "");
     EXPECT_TRUE(std::regex_match(hash, std::regex("^[0-9a-f]{64}$"))) << hash;
+    // Of the labels and the spec as JSON: a reconciler of another version recomputes it from the same bytes.
+    EXPECT_EQ(hash, herd::core::sha256_hex(bundle.object["metadata"]["labels"].dump() +
+                                           bundle.object["spec"].dump()));
   }
 }
 
