@@ -178,6 +178,10 @@ TEST_F(StackControllerTest, FleetReadyEverywhereIsDeployed) {
 
   fleet_ready_everywhere(stack);
   ASSERT_TRUE(reaches_phase(stack, "Deployed")) << status_of(stack).dump(2);
+  // Fleet's Bundle summaries can say ready before the last BundleDeployment reaches the controller's cache:
+  // the list of deployments completes on the reconcile that follows.
+  ASSERT_TRUE(eventually([&] { return status_of(stack).value("deployments", json::array()).size() == 6U; }))
+      << status_of(stack).dump(2);
   const json status = status_of(stack);
   EXPECT_EQ(status["message"], "all 3 charts ready on 2 clusters");
   EXPECT_EQ(status["targetClusters"], json::array({"c-m-gpu01", "c-m-gpu02"}));
