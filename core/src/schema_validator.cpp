@@ -220,26 +220,26 @@ struct SchemaValidator::Impl {
 
   // The schema's string checks, compiled once so the per-document walk does no schema lookups: only the
   // branches of the schema that lead to patterned strings.
-  struct LengthBound {
+  struct StringBound {
     std::size_t max_length = 0;                   // of a patterned string; 0: none
     std::shared_ptr<const StringPattern> pattern; // null: no pattern here
-    std::map<std::string, std::unique_ptr<LengthBound>, std::less<>> properties;
-    std::unique_ptr<LengthBound> additional; // additionalProperties schema
-    std::unique_ptr<LengthBound> items;
+    std::map<std::string, std::unique_ptr<StringBound>, std::less<>> properties;
+    std::unique_ptr<StringBound> additional; // additionalProperties schema
+    std::unique_ptr<StringBound> items;
   };
-  std::unique_ptr<LengthBound> bounds;
-  // One StringPattern per subschema, however many paths reach it through $refs.
-  std::map<const json*, std::shared_ptr<const StringPattern>> patterns;
+  std::unique_ptr<StringBound> bounds;
+  // One StringPattern per subschema, however many paths reach it through $refs (used while compiling).
+  using CompiledPatterns = std::map<const json*, std::shared_ptr<const StringPattern>>;
 
   // Builds the bound tree of `schema` (a node of valijson_json) and takes the patterns it checks out of it;
   // nullptr when nothing below it is a patterned string. Patterns under anything else (anyOf, not, ...) stay
   // with valijson. The schema is Herd's own (trusted) file; `depth` stops $ref cycles.
-  std::unique_ptr<LengthBound> compile_bounds(json* schema, int depth) {
+  std::unique_ptr<StringBound> compile_bounds(json* schema, int depth, CompiledPatterns& patterns) {
     schema = resolve_ref(valijson_json, schema);
     if (schema == nullptr || !schema->is_object() || depth > 32) {
       return nullptr;
     }
-    auto bound = std::make_unique<LengthBound>();
+    auto bound = std::make_unique<StringBound>();
     bool useful = false;
     if (auto found = patterns.find(schema); found != patterns.end()) {
       bound->pattern = found->second;
@@ -256,18 +256,18 @@ struct SchemaValidator::Impl {
     }
     if (auto props = schema->find("properties"); props != schema->end() && props->is_object()) {
       for (const auto& [key, child] : props->items()) {
-        if (auto child_bound = compile_bounds(&child, depth + 1)) {
+        if (auto child_bound = compile_bounds(&child, depth + 1, patterns)) {
           bound->properties.emplace(key, std::move(child_bound));
           useful = true;
         }
       }
     }
     if (auto extra = schema->find("additionalProperties"); extra != schema->end() && extra->is_object()) {
-      bound->additional = compile_bounds(&*extra, depth + 1);
+      bound->additional = compile_bounds(&*extra, depth + 1, patterns);
       useful = useful || bound->additional != nullptr;
     }
     if (auto items = schema->find("items"); items != schema->end() && items->is_object()) {
-      bound->items = compile_bounds(&*items, depth + 1);
+      bound->items = compile_bounds(&*items, depth + 1, patterns);
       useful = useful || bound->items != nullptr;
     }
     return useful ? std::move(bound) : nullptr;
@@ -286,7 +286,7 @@ struct SchemaValidator::Impl {
                              DiagnosticSink& sink) const {
     struct Visit {
       const json* value;
-      const LengthBound* bound;
+      const StringBound* bound;
       std::size_t parent; // index in `visits`, SIZE_MAX for the root
       PathSegment segment;
     };
@@ -318,7 +318,7 @@ struct SchemaValidator::Impl {
       const std::size_t at = pending.back();
       pending.pop_back();
       const json* value = visits[at].value;
-      const LengthBound* bound = visits[at].bound;
+      const StringBound* bound = visits[at].bound;
       if (value->is_string()) {
         const auto& text = value->get_ref<const std::string&>();
         if (bound->max_length > 0 && text.size() > bound->max_length) {
@@ -338,7 +338,7 @@ struct SchemaValidator::Impl {
       } else if (value->is_object()) {
         for (const auto& [key, child] : value->items()) {
           const auto property = bound->properties.find(key);
-          const LengthBound* next =
+          const StringBound* next =
               property != bound->properties.end() ? property->second.get() : bound->additional.get();
           if (next != nullptr) {
             pending.push_back(visits.size());
@@ -504,7 +504,8 @@ Result<std::shared_ptr<SchemaValidator>> SchemaValidator::create(std::string_vie
   try {
     impl->schema_json = json::parse(schema_json);
     impl->valijson_json = impl->schema_json;
-    impl->bounds = impl->compile_bounds(&impl->valijson_json, 0);
+    Impl::CompiledPatterns patterns;
+    impl->bounds = impl->compile_bounds(&impl->valijson_json, 0, patterns);
     valijson::SchemaParser parser;
     valijson::adapters::NlohmannJsonAdapter adapter(impl->valijson_json);
     parser.populateSchema(adapter, impl->compiled);
