@@ -7,6 +7,6 @@ file(WRITE ${OUTPUT}
 "// Generated from ${INPUT} by cmake/EmbedFileScript.cmake. DO NOT EDIT.\n"
 "#include <herd/schema/embedded.hpp>\n"
 "namespace herd::embedded {\n"
-"namespace {\nconstexpr unsigned char k_bytes[] = {${bytes} 0};\n}\n"
-"std::string_view ${SYMBOL}() { \n  return {reinterpret_cast<const char*>(k_bytes), ${byte_count}}; // NOLINT\n }\n"
+"namespace {\nconstexpr unsigned char k_${SYMBOL}_bytes[] = {${bytes} 0};\n}\n"
+"std::string_view ${SYMBOL}() { \n  return {reinterpret_cast<const char*>(k_${SYMBOL}_bytes), ${byte_count}}; // NOLINT\n }\n"
 "} // namespace herd::embedded\n")

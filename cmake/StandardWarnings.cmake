@@ -1,6 +1,11 @@
 # One INTERFACE target carries the warning and sanitizer flags, so every project target opts in the same way.
 add_library(herd_standard_settings INTERFACE)
 target_compile_options(herd_standard_settings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+if(HERD_UNITY_BUILD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # In a unity batch every source but the first is an included file, where GCC takes a type with linkage that
+  # uses an anonymous-namespace type (a test fixture, a deleter) for an ODR hazard of a header.
+  target_compile_options(herd_standard_settings INTERFACE -Wno-subobject-linkage)
+endif()
 if(HERD_WERROR)
   target_compile_options(herd_standard_settings INTERFACE -Werror)
 endif()

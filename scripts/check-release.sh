@@ -3,12 +3,14 @@
 #
 #   scripts/check-release.sh [--root-cache DIR] dist/kubectl-herd_VERSION_linux_amd64.tar.gz
 #
-#  1. the archive holds kubectl-herd and kubectl_complete-herd (executable), lib/ and LICENSE;
+#  1. the archive holds kubectl-herd and kubectl_complete-herd (executable), lib/ (with the cluster module
+#     kubectl-herd-cluster.so) and LICENSE;
 #  2. kubectl-herd has DT_RPATH $ORIGIN/lib (not DT_RUNPATH, which would not cover the libraries' own
-#     dependencies), links libstdc++ and libgcc statically, and `ldd` with an empty LD_LIBRARY_PATH finds
-#     every library, each one not from glibc inside lib/; the newest glibc symbol version needed is printed;
+#     dependencies), ships libstdc++.so.6 in lib/ (one C++ runtime), and `ldd` with an empty LD_LIBRARY_PATH finds
+#     every library of the binary and of the module, each one not from glibc inside lib/; the newest glibc symbol version needed is printed;
 #  3. in a minimal Debian 12 root (debootstrap --variant=minbase: no OpenSSL, cpp-httplib or yaml-cpp), under
-#     chroot: ldd, `kubectl-herd version`, `kubectl-herd lint` on examples/minimal.yaml, and
+#     chroot: ldd, `kubectl-herd version`, `kubectl-herd lint` on examples/minimal.yaml, `kubectl-herd get`
+#     (which loads the module) as far as its missing kubeconfig, and
 #     kubectl_complete-herd reached through a symbolic link on the PATH.
 # The minimal root is copied from a cache and never modified: --root-cache DIR, else $HERD_MINIMAL_ROOT, else
 # /tmp/fresh-root when it exists, else ${XDG_CACHE_HOME:-~/.cache}/herd/bookworm-minbase, made with
@@ -55,6 +57,7 @@ for file in kubectl-herd kubectl_complete-herd; do
 done
 [[ -f $work/unpacked/LICENSE ]] || die "LICENSE is missing"
 [[ -d $work/unpacked/lib ]] || die "lib/ is missing"
+[[ -f $work/unpacked/lib/kubectl-herd-cluster.so ]] || die "lib/kubectl-herd-cluster.so (the cluster commands) is missing"
 
 echo "== dynamic section"
 dynamic=$(readelf -d "$bin")
@@ -65,7 +68,8 @@ grep -q '(RPATH).*\[\$ORIGIN/lib\]' <<<"$dynamic" || die "no DT_RPATH [\$ORIGIN/
 [[ -f $work/unpacked/lib/libstdc++.so.6 ]] || die "lib/libstdc++.so.6 is missing"
 
 echo "== ldd (empty LD_LIBRARY_PATH)"
-resolved=$(cd / && env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= ldd "$bin")
+resolved=$(cd / && env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= ldd "$bin" "$work/unpacked/lib/kubectl-herd-cluster.so" |
+  grep -v ':$')
 echo "$resolved"
 ! grep -q 'not found' <<<"$resolved" || die "ldd: libraries not found"
 glibc='^(linux-vdso\.so|ld-linux.*|libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libutil\.so|libanl\.so|libmvec\.so)'
@@ -115,6 +119,10 @@ in_root() {
 in_root ldd /opt/herd/kubectl-herd
 in_root /opt/herd/kubectl-herd version
 in_root /opt/herd/kubectl-herd lint /tmp/stack.yaml
+# A cluster command loads lib/kubectl-herd-cluster.so (and its libraries) before it reads the kubeconfig.
+cluster_run=$(in_root /opt/herd/kubectl-herd get --kubeconfig /tmp/no-such-kubeconfig 2>&1 || true)
+echo "$cluster_run"
+grep -q 'no-such-kubeconfig' <<<"$cluster_run" || die "kubectl-herd get did not reach the kubeconfig (module not loaded?)"
 completions=$(in_root kubectl_complete-herd rollout pa)
 echo "$completions"
 grep -q '^pause' <<<"$completions" || die "kubectl_complete-herd did not complete rollout pa"

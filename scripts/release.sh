@@ -4,11 +4,12 @@
 #   scripts/release.sh [--binary PATH] [--out DIR] [--manifest FILE] [--build-dir DIR] VERSION
 #
 # VERSION is a semantic version without the leading v (0.1.0, 1.2.0-rc.1). The script
-#  1. builds kubectl-herd in build-release/ (Release, no tests or benchmarks, -DHERD_RELEASE=ON:
-#     DT_RPATH $ORIGIN/lib, the version embedded), unless --binary names one already built;
+#  1. builds kubectl-herd and its cluster module kubectl-herd-cluster.so in build-release/ (Release, no tests or
+#     benchmarks, -DHERD_RELEASE=ON: DT_RPATH $ORIGIN/lib, the version embedded), unless --binary names a
+#     kubectl-herd already built (its module next to it);
 #  2. packs DIR/kubectl-herd_VERSION_linux_amd64.tar.gz (default DIR: dist/) with the stripped kubectl-herd,
-#     lib/ holding every shared library it loads except glibc's own (resolved with ldd: cpp-httplib, OpenSSL 3,
-#     zlib, brotli, yaml-cpp, libstdc++ and libgcc_s), kubectl_complete-herd and LICENSE,
+#     lib/ holding the module and every shared library the two load except glibc's own (resolved with ldd:
+#     cpp-httplib, OpenSSL 3, zlib, brotli, yaml-cpp, libstdc++ and libgcc_s), kubectl_complete-herd and LICENSE,
 #     and writes its sha256 next to it (DIR/...tar.gz.sha256, sha256sum's format);
 #  3. renders the krew manifest from krew/herd.yaml.in: krew/herd.yaml, or DIR/herd.yaml with --out (tests),
 #     or FILE with --manifest.
@@ -73,6 +74,8 @@ if [[ -z $binary ]]; then
   binary="$build_dir/bin/kubectl-herd"
 fi
 [[ -f $binary && -x $binary ]] || die "$binary is not an executable"
+module="$(dirname "$binary")/kubectl-herd-cluster.so"
+[[ -f $module ]] || die "$module is missing: kubectl-herd's cluster commands (get, rollout, plan --live) live there"
 
 reported=$("$binary" version) || die "$binary version failed"
 if [[ $reported != "kubectl-herd v$version "* ]]; then
@@ -99,6 +102,9 @@ strip --strip-unneeded "$stage/kubectl-herd"
 install -m 0755 "$root/plugin/kubectl_complete-herd" "$stage/kubectl_complete-herd"
 install -m 0644 "$root/LICENSE" "$stage/LICENSE"
 "$root/scripts/bundle-libs.sh" "$binary" "$stage/lib" >/dev/null
+"$root/scripts/bundle-libs.sh" "$module" "$stage/lib" >/dev/null
+install -m 0644 "$module" "$stage/lib/kubectl-herd-cluster.so"
+strip --strip-unneeded "$stage/lib/kubectl-herd-cluster.so"
 
 archive="kubectl-herd_${version}_linux_amd64.tar.gz"
 epoch=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}

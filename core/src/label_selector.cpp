@@ -1,3 +1,4 @@
+#include <herd/core/json_member.hpp>
 #include <herd/core/label_selector.hpp>
 
 #include <algorithm>
@@ -7,14 +8,6 @@ namespace herd::core {
 using nlohmann::json;
 
 namespace {
-
-std::string string_member(const json& object, const char* key) {
-  if (!object.is_object()) {
-    return {};
-  }
-  const auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
 
 bool contains(const std::vector<std::string>& values, const std::string& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
@@ -132,7 +125,9 @@ std::string format_selector(const LabelSelector& selector) {
     out += part;
   };
   for (const auto& [key, value] : selector.match_labels) {
-    append(key + "=" + value);
+    std::string label = key;
+    label.append("=").append(value);
+    append(label);
   }
   for (const auto& requirement : selector.match_expressions) {
     std::string part = requirement.key + " " + requirement.op;

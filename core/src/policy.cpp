@@ -15,7 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-std::vector<std::string> strings(const json& list) {
+std::vector<std::string> string_list(const json& list) {
   std::vector<std::string> out;
   for (const auto& item : list) {
     out.push_back(item.get<std::string>());
@@ -94,7 +94,7 @@ Result<Policy> parse_policy(std::string_view yaml, std::string_view file) {
   for (const auto& [env, settings] : doc["environments"].items()) {
     EnvironmentPolicy environment;
     if (settings.contains("allowedRepoSchemes")) {
-      environment.allowed_repo_schemes = strings(settings["allowedRepoSchemes"]);
+      environment.allowed_repo_schemes = string_list(settings["allowedRepoSchemes"]);
     }
     const json require = settings.value("require", json::object());
     environment.require_security = require.value("security", false);
@@ -106,8 +106,8 @@ Result<Policy> parse_policy(std::string_view yaml, std::string_view file) {
   policy.observability = feature_from(doc.value("observability", json::object()));
   for (const auto& rule : doc.value("tenancy", json::array())) {
     TenancyRule tenancy;
-    tenancy.namespaces = strings(rule["namespaces"]);
-    tenancy.workspaces = strings(rule.value("workspaces", json::array()));
+    tenancy.namespaces = string_list(rule["namespaces"]);
+    tenancy.workspaces = string_list(rule.value("workspaces", json::array()));
     tenancy.cluster_selector = label_selector_from_json(rule.value("clusterSelector", json::object()));
     policy.tenancy.push_back(std::move(tenancy));
   }

@@ -1,3 +1,4 @@
+#include <herd/core/json_member.hpp>
 #include <herd/core/json_path.hpp>
 #include <herd/core/stack.hpp>
 
@@ -7,29 +8,12 @@ namespace {
 
 using nlohmann::json;
 
-std::string string_at(const json& object, const char* key, std::string fallback = {}) {
-  if (!object.is_object()) {
-    return fallback;
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 bool bool_at(const json& object, const char* key, bool fallback = false) {
   if (!object.is_object()) {
     return fallback;
   }
   const auto it = object.find(key);
   return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-const json& member(const json& object, const char* key) {
-  static const json null_value;
-  if (!object.is_object()) {
-    return null_value;
-  }
-  const auto it = object.find(key);
-  return it == object.end() ? null_value : *it;
 }
 
 std::vector<std::string> strings(const json& list) {
@@ -48,7 +32,7 @@ std::vector<ValuesReference> references(const json& list) {
   std::vector<ValuesReference> out;
   if (list.is_array()) {
     for (const auto& item : list) {
-      out.push_back({string_at(item, "name"), string_at(item, "key", "values.yaml")});
+      out.push_back({string_member(item, "name"), string_member(item, "key", "values.yaml")});
     }
   }
   return out;
@@ -57,8 +41,8 @@ std::vector<ValuesReference> references(const json& list) {
 } // namespace
 
 bool is_stack_document(const json& document) {
-  return document.is_object() && string_at(document, "kind") == k_kind &&
-         string_at(document, "apiVersion").rfind("herd.suse.com/", 0) == 0;
+  return document.is_object() && string_member(document, "kind") == k_kind &&
+         string_member(document, "apiVersion").rfind("herd.suse.com/", 0) == 0;
 }
 
 std::string default_workspace(const StackTargets& targets) {
@@ -99,19 +83,18 @@ std::int64_t parse_force_sync_generation(const json& value) {
 Stack stack_from_json(const json& document) {
   Stack stack;
   const json& metadata = member(document, "metadata");
-  stack.name = string_at(metadata, "name");
-  stack.namespace_name = string_at(metadata, "namespace");
+  stack.name = string_member(metadata, "name");
+  stack.namespace_name = string_member(metadata, "namespace");
   const json& annotations = member(metadata, "annotations");
   const json& injected = member(annotations, "herd.suse.com/injected");
   if (injected.is_string()) {
     stack.injected_pointers = strings(json::parse(injected.get<std::string>(), nullptr, false));
   }
-  stack.force_sync_generation =
-      parse_force_sync_generation(member(annotations, std::string(k_force_sync_annotation).c_str()));
+  stack.force_sync_generation = parse_force_sync_generation(member(annotations, k_force_sync_annotation));
   const json& spec = member(document, "spec");
-  stack.env = string_at(spec, "env", "dev");
-  stack.security = string_at(spec, "security") == "enabled";
-  stack.observability = string_at(spec, "observability") == "enabled";
+  stack.env = string_member(spec, "env", "dev");
+  stack.security = string_member(spec, "security") == "enabled";
+  stack.observability = string_member(spec, "observability") == "enabled";
   stack.paused = bool_at(spec, "paused");
   const json& targets = member(spec, "targets");
   if (const json& selector = member(targets, "selector"); selector.is_object()) {
@@ -119,8 +102,8 @@ Stack stack_from_json(const json& document) {
     stack.targets.selector = label_selector_from_json(selector);
   }
   stack.targets.cluster_ids = strings(member(targets, "clusterIds"));
-  stack.targets.cluster_group = string_at(targets, "clusterGroup");
-  stack.workspace = string_at(spec, "workspace", default_workspace(stack.targets));
+  stack.targets.cluster_group = string_member(targets, "clusterGroup");
+  stack.workspace = string_member(spec, "workspace", default_workspace(stack.targets));
 
   const json& charts = member(spec, "charts");
   if (charts.is_array()) {
@@ -129,12 +112,12 @@ Stack stack_from_json(const json& document) {
       const json& item = charts[i];
       Chart chart;
       chart.index = i;
-      chart.name = string_at(item, "name");
-      chart.repo = string_at(item, "repo");
-      chart.chart = string_at(item, "chart", chart.name);
-      chart.version = string_at(item, "version");
-      chart.namespace_name = string_at(item, "namespace", chart.name);
-      chart.release_name = string_at(item, "releaseName", chart.name);
+      chart.name = string_member(item, "name");
+      chart.repo = string_member(item, "repo");
+      chart.chart = string_member(item, "chart", chart.name);
+      chart.version = string_member(item, "version");
+      chart.namespace_name = string_member(item, "namespace", chart.name);
+      chart.release_name = string_member(item, "releaseName", chart.name);
       const json& values = member(item, "values");
       if (const json& inline_values = member(values, "inline"); inline_values.is_object()) {
         chart.inline_values = inline_values;
@@ -143,7 +126,7 @@ Stack stack_from_json(const json& document) {
       chart.secret_refs = references(member(values, "secretRefs"));
       chart.depends_on = strings(member(item, "dependsOn"));
       chart.wait = bool_at(item, "wait");
-      chart.timeout = string_at(item, "timeout");
+      chart.timeout = string_member(item, "timeout");
       if (!chart.name.empty()) {
         chart.force_sync_generation =
             parse_force_sync_generation(member(annotations, chart_force_sync_annotation(chart.name).c_str()));

@@ -6,6 +6,7 @@
 //  - api/v1/conversion.go (duplicate names in one file are an error), api/v1/defaults.go (interactiveMode),
 // and k8s.io/client-go/rest (InClusterConfig, DefaultServerURL, IsConfigTransportTLS).
 #include "base64.hpp"
+#include "whitespace.hpp"
 
 #include <herd/core/json_path.hpp>
 #include <herd/core/source_map.hpp>
@@ -492,19 +493,6 @@ std::string file_list(const std::vector<std::string>& files) {
   return out;
 }
 
-std::string trim(std::string_view text) {
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  };
-  while (!text.empty() && space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return std::string(text);
-}
-
 // client-go's ResolvePaths: a relative reference is relative to the directory of the file that holds it.
 std::string resolve_path(const std::string& reference, const SourceFile& file) {
   if (reference.empty() || reference.front() == '/') {
@@ -580,7 +568,7 @@ std::string in_cluster_namespace(const KubeconfigOptions& options, const Environ
   const FileRead read =
       environment.read_file(ServiceAccount(options).namespace_path, k_max_credential_file_bytes);
   if (read.ok()) {
-    if (std::string name = trim(read.bytes); !name.empty()) {
+    if (std::string name = trim_whitespace(read.bytes); !name.empty()) {
       return name;
     }
   }
@@ -621,7 +609,7 @@ core::Result<ClusterConfig> load_in_cluster(const KubeconfigOptions& options,
     return core::Error{"in-cluster config: cannot read the service account token " + account.token_path +
                        ": " + token.error};
   }
-  config.token = trim(token.bytes);
+  config.token = trim_whitespace(token.bytes);
   if (config.token.empty()) {
     return core::Error{"in-cluster config: the service account token " + account.token_path + " is empty"};
   }
@@ -874,7 +862,7 @@ core::VoidResult resolve_user(const RawUser& user,
       if (!token.ok()) {
         return token.error();
       }
-      config.token = trim(*token);
+      config.token = trim_whitespace(*token);
       if (config.token.empty()) {
         return entry_error(origin, "tokenFile", config.token_file + " is empty");
       }

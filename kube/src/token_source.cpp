@@ -1,3 +1,5 @@
+#include "whitespace.hpp"
+
 #include <herd/kube/token_source.hpp>
 
 #include <utility>
@@ -6,20 +8,7 @@ namespace herd::kube {
 
 namespace {
 
-constexpr std::size_t k_max_token_bytes = 1024U * 1024U;
-
-std::string trim(std::string_view text) {
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-  };
-  while (!text.empty() && space(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && space(text.back())) {
-    text.remove_suffix(1);
-  }
-  return std::string(text);
-}
+constexpr std::size_t k_max_token_bytes = std::size_t{1024} * 1024;
 
 } // namespace
 
@@ -40,7 +29,7 @@ core::Result<std::string> TokenSource::token() {
   const FileRead read = m_environment.read_file(m_path, k_max_token_bytes);
   std::string error;
   if (read.ok()) {
-    std::string token = trim(read.bytes);
+    std::string token = trim_whitespace(read.bytes);
     if (!token.empty()) {
       m_token = std::move(token);
       m_read_at = now;

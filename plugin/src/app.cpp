@@ -1,3 +1,4 @@
+#include "cluster_commands.hpp"
 #include "command_context.hpp"
 #include "completion_command.hpp"
 #include "get_command.hpp"
@@ -91,10 +92,12 @@ int run(const std::vector<std::string>& args, std::istream& in, std::ostream& ou
       return plan(plan_options, context);
     }
     if (app.got_subcommand("get")) {
-      return get(get_options, context);
+      return run_cluster_command(
+          context, [&](const ClusterCommands& cluster) { return cluster.get(get_options, context); });
     }
     if (app.got_subcommand("rollout")) {
-      return rollout(rollout_options, context);
+      return run_cluster_command(
+          context, [&](const ClusterCommands& cluster) { return cluster.rollout(rollout_options, context); });
     }
     if (app.got_subcommand("scaffold")) {
       return scaffold(scaffold_options, context);

@@ -1,8 +1,7 @@
 #include "completion_command.hpp"
 
-#include "cluster_connection.hpp"
+#include "cluster_commands.hpp"
 
-#include <herd/kube/object_meta.hpp>
 #include <herd/plugin/app.hpp>
 
 #include <CLI/CLI.hpp>
@@ -447,39 +446,10 @@ private:
 };
 
 // One line: descriptions never carry a newline or a tab into the protocol.
-std::string one_line(std::string text) {
+std::string protocol_line(std::string text) {
   std::replace_if(
       text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
   return text;
-}
-
-std::vector<CompletionCandidate> cluster_stacks(const GlobalOptions& global) {
-  std::vector<CompletionCandidate> stacks;
-  try {
-    core::Result<ClusterConnection> cluster = connect_cluster(global);
-    if (!cluster) {
-      return stacks;
-    }
-    kube::ApiResult<kube::ObjectList> listed =
-        cluster->client->list(kube::resources::stacks, cluster->namespace_name);
-    if (!listed) {
-      return stacks;
-    }
-    for (const auto& item : listed->items) {
-      std::string phase;
-      if (const auto status = item.find("status"); status != item.end() && status->is_object()) {
-        if (const auto found = status->find("phase"); found != status->end() && found->is_string()) {
-          phase = found->get<std::string>();
-        }
-      }
-      stacks.push_back({kube::metadata_string(item, "name"), phase});
-    }
-  } catch (const std::exception&) {
-    stacks.clear(); // completion never fails loudly
-  }
-  std::sort(stacks.begin(), stacks.end(),
-            [](const CompletionCandidate& a, const CompletionCandidate& b) { return a.value < b.value; });
-  return stacks;
 }
 
 } // namespace
@@ -534,7 +504,13 @@ int complete(const CLI::App& app, const std::vector<std::string>& args, std::ost
   if (words.empty()) {
     words.emplace_back(); // `__complete` alone: complete an empty word
   }
-  const StackLister stacks = cluster_stacks;
+  // Stack names come from the cluster module, loaded only when a Stack name is being completed; without it
+  // (a binary installed alone) there are none, as for an unreachable cluster.
+  const StackLister stacks = [](const GlobalOptions& global) {
+    std::string unavailable;
+    const ClusterCommands* cluster = cluster_commands(unavailable);
+    return cluster != nullptr ? cluster->list_stacks(global) : std::vector<CompletionCandidate>{};
+  };
   CompletionResult result;
   try {
     result = complete_words(app, words, stacks);
@@ -544,7 +520,7 @@ int complete(const CLI::App& app, const std::vector<std::string>& args, std::ost
   for (const auto& candidate : result.candidates) {
     out << candidate.value;
     if (descriptions && !candidate.description.empty()) {
-      out << '\t' << one_line(candidate.description);
+      out << '\t' << protocol_line(candidate.description);
     }
     out << '\n';
   }

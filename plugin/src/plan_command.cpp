@@ -1,7 +1,7 @@
 #include "plan_command.hpp"
 
+#include "cluster_commands.hpp"
 #include "input_files.hpp"
-#include "live_plan.hpp"
 #include "policy_file.hpp"
 #include "terminal.hpp"
 
@@ -283,7 +283,8 @@ int plan(const PlanOptions& options, const CommandContext& context) {
     return k_exit_usage;
   }
   if (options.live || !options.name.empty()) {
-    return live_plan(options, context);
+    return run_cluster_command(
+        context, [&](const ClusterCommands& cluster) { return cluster.live_plan(options, context); });
   }
   auto linter = load_linter(context.global.policy_file);
   if (!linter) {

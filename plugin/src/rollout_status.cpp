@@ -1,7 +1,10 @@
 #include "rollout_status.hpp"
 
+#include "terminal.hpp"
+
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/go_duration.hpp>
+#include <herd/core/json_member.hpp>
 #include <herd/core/stack.hpp>
 
 #include <algorithm>
@@ -21,14 +24,7 @@ using nlohmann::json;
 constexpr std::string_view k_policy_chart = "herd-policy";
 constexpr std::string_view k_waiting_for_dependency = "WaitingForDependency";
 
-const json& member(const json& object, std::string_view key) {
-  static const json null_value;
-  if (!object.is_object()) {
-    return null_value;
-  }
-  const auto found = object.find(key);
-  return found == object.end() ? null_value : *found;
-}
+using core::member;
 
 std::string string_of(const json& value) {
   return value.is_string() ? value.get<std::string>() : std::string();
@@ -39,26 +35,6 @@ std::optional<std::int64_t> integer_of(const json& value) {
     return value.get<std::int64_t>();
   }
   return std::nullopt;
-}
-
-// Text from the API made safe for one line of a terminal: C0 and C1 control characters (newlines, ESC, CSI)
-// become spaces, so a Fleet message can neither break the view's line count nor send escape sequences.
-std::string one_line(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += ' ';
-    } else if (byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
-      out += ' '; // U+0080..U+009F, encoded as C2 80..C2 9F
-      ++i;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
 }
 
 std::string padded(std::string text, std::size_t width) {

@@ -253,10 +253,10 @@ int rollout_status(const RolloutOptions& options, const CommandContext& context)
     return report_api_error(listed.error(), *cluster, context.err);
   }
   if (listed->items.empty()) {
-    return report_api_error(
-        kube::ApiError{404, "NotFound",
-                       std::string(k_stack_resource) + " \"" + options.name + "\" not found"},
-        *cluster, context.err);
+    // Appended, not operator+: GCC 12 reports a false -Warray-bounds inside std::string for the sum here.
+    std::string message(k_stack_resource);
+    message.append(" \"").append(options.name).append("\" not found");
+    return report_api_error(kube::ApiError{404, "NotFound", std::move(message)}, *cluster, context.err);
   }
 
   if (snapshot) {

@@ -45,10 +45,29 @@ int terminal_fd(const std::ostream& stream) {
 
 TerminalSize terminal_size(int fd) {
   winsize size{};
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): ioctl is the only interface to a terminal's size
   if (fd < 0 || ioctl(fd, TIOCGWINSZ, &size) != 0) {
     return {};
   }
   return {size.ws_col, size.ws_row};
+}
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += ' ';
+    } else if (byte == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      out += ' '; // U+0080..U+009F, encoded as C2 80..C2 9F
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
 }
 
 } // namespace herd::plugin

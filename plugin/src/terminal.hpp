@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 
 namespace herd::plugin {
 
@@ -21,5 +22,9 @@ struct TerminalSize {
   std::size_t rows = 0;
 };
 TerminalSize terminal_size(int fd);
+
+// Text from the API made safe for one line of a terminal: C0 and C1 control characters (newlines, ESC, CSI)
+// become spaces, so a Fleet message can neither break a view's line count nor send escape sequences.
+std::string one_line(std::string_view text);
 
 } // namespace herd::plugin

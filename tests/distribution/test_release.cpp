@@ -47,6 +47,18 @@ std::set<std::string> bundled_libraries(const fs::path& binary) {
   return names;
 }
 
+// The cluster commands' module, built next to kubectl-herd.
+fs::path cluster_module() {
+  return fs::path(HERD_PLUGIN_BINARY).parent_path() / "kubectl-herd-cluster.so";
+}
+
+// What lib/ must hold: the libraries of kubectl-herd and of its cluster module.
+std::set<std::string> bundled_libraries() {
+  std::set<std::string> names = bundled_libraries(HERD_PLUGIN_BINARY);
+  names.merge(bundled_libraries(cluster_module()));
+  return names;
+}
+
 // The version the built kubectl-herd reports, without its v.
 std::string binary_version() {
   const std::string out = run(quote(std::string(HERD_PLUGIN_BINARY)) + " version -o json").out;
@@ -132,10 +144,14 @@ TEST_F(KrewRelease, ArchiveHoldsTheBinaryItsLibrariesTheCompletionScriptAndTheLi
   for (std::string line; std::getline(lines, line);) {
     entries.insert(line);
   }
-  std::set<std::string> expected = {"kubectl-herd", "kubectl_complete-herd", "LICENSE", "lib/"};
-  const auto libraries = bundled_libraries(HERD_PLUGIN_BINARY);
+  std::set<std::string> expected = {"kubectl-herd", "kubectl_complete-herd", "LICENSE", "lib/",
+                                    "lib/kubectl-herd-cluster.so"};
+  const auto libraries = bundled_libraries();
   EXPECT_THAT(libraries, Contains("libcpp-httplib.so.0.11")) << "Debian's cpp-httplib is a shared library";
   EXPECT_THAT(libraries, Contains("libssl.so.3"));
+  // The offline commands start without the network stack: only the cluster module loads it.
+  EXPECT_THAT(bundled_libraries(HERD_PLUGIN_BINARY), Not(Contains("libcpp-httplib.so.0.11")));
+  EXPECT_THAT(bundled_libraries(HERD_PLUGIN_BINARY), Not(Contains("libssl.so.3")));
   for (const auto& library : libraries) {
     expected.insert("lib/" + library);
   }
@@ -195,9 +211,10 @@ TEST_F(KrewRelease, InstallingPerFilesGivesARunnableBinaryAndALicense) {
   const CommandResult version = run("cd / && env -u LD_LIBRARY_PATH " + quote(bin) + " version");
   EXPECT_EQ(version.code, 0) << version.err;
   EXPECT_THAT(version.out, HasSubstr("kubectl-herd v" + release().version + " "));
-  for (const auto& library : bundled_libraries(HERD_PLUGIN_BINARY)) {
+  for (const auto& library : bundled_libraries()) {
     EXPECT_TRUE(fs::is_regular_file(install / "lib" / library)) << library;
   }
+  EXPECT_TRUE(fs::is_regular_file(install / "lib" / "kubectl-herd-cluster.so"));
 
   // krew links bin into ~/.krew/bin; the user links kubectl_complete-herd next to it (the caveats say how).
   const fs::path krew_bin = dir.path() / "bin";
@@ -206,6 +223,13 @@ TEST_F(KrewRelease, InstallingPerFilesGivesARunnableBinaryAndALicense) {
   fs::create_symlink(install / "kubectl_complete-herd", krew_bin / "kubectl_complete-herd");
   const CommandResult linked = run("cd / && " + quote(krew_bin / "kubectl-herd") + " version");
   EXPECT_THAT(linked.out, HasSubstr("kubectl-herd v" + release().version + " ")) << linked.err;
+  // Through the link too, a cluster command loads the module from the install's lib/ and gets as far as the
+  // (missing) kubeconfig.
+  const CommandResult cluster = run("cd / && env -u LD_LIBRARY_PATH " + quote(krew_bin / "kubectl-herd") +
+                                    " get --kubeconfig " + quote(dir.path() / "no-such-kubeconfig"));
+  EXPECT_EQ(cluster.code, 2);
+  EXPECT_THAT(cluster.err, HasSubstr("no-such-kubeconfig"));
+  EXPECT_THAT(cluster.err, Not(HasSubstr("kubectl-herd-cluster.so")));
   const CommandResult completion =
       run("cd / && env PATH=/usr/bin:/bin " + quote(krew_bin / "kubectl_complete-herd") + " rollout pa");
   EXPECT_EQ(completion.code, 0) << completion.err;

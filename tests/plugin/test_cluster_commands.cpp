@@ -256,6 +256,24 @@ TEST_F(ClusterCommands, MissingKubeconfigIsAToolErrorNamingTheFile) {
   EXPECT_THAT(result.err, HasSubstr("error: kubeconfig " + (dir.path() / "absent").string()));
 }
 
+// kubectl-herd loads its cluster commands from kubectl-herd-cluster.so next to it (or in lib/ beside it), so
+// the offline commands start without cpp-httplib and OpenSSL. Copied alone, it still lints and says what a
+// cluster command misses.
+TEST(ClusterModule, BinaryWithoutItsModuleLintsAndNamesTheMissingModule) {
+  const TempDir dir;
+  const std::filesystem::path alone = dir.path() / "kubectl-herd";
+  std::filesystem::copy_file(HERD_PLUGIN_BINARY, alone);
+  const std::string source = HERD_SOURCE_DIR;
+
+  const CliResult lint = run_shell(alone.string() + " lint " + source + "/examples/minimal.yaml");
+  EXPECT_EQ(lint.code, 0) << lint.err;
+
+  const CliResult get = run_shell(alone.string() + " get --kubeconfig " + (dir.path() / "absent").string());
+  EXPECT_EQ(get.code, 2);
+  EXPECT_THAT(get.err, HasSubstr("kubectl-herd-cluster.so, which is neither next to " + alone.string()));
+  EXPECT_THAT(get.err, HasSubstr("kubectl krew install herd"));
+}
+
 class ClusterWithoutHerd : public ClusterCommands {
 protected:
   api::Options make_options() override {

@@ -459,7 +459,7 @@ void resolve_times(json& document) {
   }
 }
 
-std::vector<json> yaml_documents(const fs::path& file) {
+std::vector<json> yaml_file_documents(const fs::path& file) {
   std::ifstream input(file);
   std::vector<json> documents;
   herd::core::read_yaml_stream(input, file.string(), [&](herd::core::YamlDocument& document) {
@@ -524,7 +524,7 @@ std::unique_ptr<api::ApiServer> demo_cluster() {
   server->start();
   for (const char* manifest :
        {"manifests/crds/herd.suse.com_stacks.yaml", "manifests/controller/webhook-configurations.yaml"}) {
-    for (auto& object : yaml_documents(source_path(manifest))) {
+    for (auto& object : yaml_file_documents(source_path(manifest))) {
       server->put(std::move(object));
     }
   }
@@ -534,7 +534,7 @@ std::unique_ptr<api::ApiServer> demo_cluster() {
   }
   std::sort(fixtures.begin(), fixtures.end());
   for (const auto& fixture : fixtures) {
-    for (auto& object : yaml_documents(fixture)) {
+    for (auto& object : yaml_file_documents(fixture)) {
       resolve_times(object);
       if (object.value("kind", "") == "Stack") {
         seed_stack(*server, object, fixture.filename().string());

@@ -34,7 +34,7 @@ namespace herd::webhook::testing {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using ProcessClock = std::chrono::steady_clock;
 
 std::string source_path(std::string_view relative) {
   return std::string(HERD_SOURCE_DIR) + "/" + std::string(relative);
@@ -240,7 +240,7 @@ std::vector<json> ControllerProcess::log_records() const {
 }
 
 bool ControllerProcess::wait_for_log(std::string_view message, std::chrono::milliseconds deadline) const {
-  const auto until = Clock::now() + deadline;
+  const auto until = ProcessClock::now() + deadline;
   do {
     for (const auto& record : log_records()) {
       if (record.value("msg", "").starts_with(message)) {
@@ -248,12 +248,12 @@ bool ControllerProcess::wait_for_log(std::string_view message, std::chrono::mill
       }
     }
     std::this_thread::sleep_for(10ms);
-  } while (Clock::now() < until);
+  } while (ProcessClock::now() < until);
   return false;
 }
 
 bool ControllerProcess::wait_listening(std::chrono::milliseconds deadline, std::string& error) {
-  const auto until = Clock::now() + deadline;
+  const auto until = ProcessClock::now() + deadline;
   while (true) {
     for (const auto& record : log_records()) {
       if (record.value("msg", "") == "listening") {
@@ -271,7 +271,7 @@ bool ControllerProcess::wait_listening(std::chrono::milliseconds deadline, std::
               " before listening; its log:\n" + log();
       return false;
     }
-    if (Clock::now() >= until) {
+    if (ProcessClock::now() >= until) {
       error = "herd-controller did not log \"listening\" in time; its log:\n" + log();
       return false;
     }
@@ -286,7 +286,7 @@ void ControllerProcess::signal(int number) const {
 }
 
 std::optional<int> ControllerProcess::wait_exit(std::chrono::milliseconds deadline) {
-  const auto until = Clock::now() + deadline;
+  const auto until = ProcessClock::now() + deadline;
   while (!m_exit_code) {
     int status = 0;
     const pid_t reaped = waitpid(m_pid, &status, WNOHANG);
@@ -298,7 +298,7 @@ std::optional<int> ControllerProcess::wait_exit(std::chrono::milliseconds deadli
       m_exit_code = -1;
       break;
     }
-    if (Clock::now() >= until) {
+    if (ProcessClock::now() >= until) {
       return std::nullopt;
     }
     std::this_thread::sleep_for(5ms);
@@ -352,8 +352,9 @@ std::string openssl_errors() {
   return text;
 }
 
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+int remaining_ms(ProcessClock::time_point deadline) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ProcessClock::now()).count();
   return left > 0 ? static_cast<int>(left) : 0;
 }
 
@@ -398,7 +399,8 @@ TlsConnection::TlsConnection(int port, const TlsClientOptions& options)
   if (!options.ca_certificate.empty()) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(m_ssl), "127.0.0.1");
   }
-  const int result = drive([this] { return SSL_connect(m_ssl); }, Clock::now() + options.handshake_deadline);
+  const int result =
+      drive([this] { return SSL_connect(m_ssl); }, ProcessClock::now() + options.handshake_deadline);
   if (result != 1) {
     if (m_error.empty()) {
       m_error = "handshake failed: " + openssl_errors();
@@ -420,7 +422,7 @@ TlsConnection::~TlsConnection() {
   }
 }
 
-template <class Operation> int TlsConnection::drive(Operation operation, Clock::time_point deadline) {
+template <class Operation> int TlsConnection::drive(Operation operation, ProcessClock::time_point deadline) {
   while (true) {
     ERR_clear_error();
     const int result = operation();
@@ -494,7 +496,7 @@ bool TlsConnection::send(std::string_view data, std::chrono::milliseconds deadli
   if (!m_ok) {
     return false;
   }
-  const auto until = Clock::now() + deadline;
+  const auto until = ProcessClock::now() + deadline;
   while (!data.empty()) {
     const int written = drive(
         [&] {
@@ -532,7 +534,7 @@ std::optional<HttpReply> TlsConnection::read_reply(std::chrono::milliseconds dea
   if (m_ssl == nullptr) {
     return std::nullopt;
   }
-  const auto until = Clock::now() + deadline;
+  const auto until = ProcessClock::now() + deadline;
   bool ended = false;
   auto read_more = [&] {
     std::array<char, 16384> chunk{};

@@ -2,6 +2,7 @@
 
 #include <herd/core/diagnostic_sink.hpp>
 #include <herd/core/json_depth.hpp>
+#include <herd/core/json_member.hpp>
 #include <herd/core/linter.hpp>
 #include <herd/core/rule_catalog.hpp>
 #include <herd/core/stack.hpp>
@@ -71,22 +72,8 @@ std::string_view cause_reason(std::string_view rule) {
   return "FieldValueInvalid";
 }
 
-const json& member(const json& object, const char* key) {
-  static const json absent;
-  if (!object.is_object()) {
-    return absent;
-  }
-  const auto found = object.find(key);
-  return found == object.end() ? absent : *found;
-}
-
-std::string string_at(const json& object, const char* key) {
-  if (!object.is_object()) {
-    return {};
-  }
-  const auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
+using core::member;
+using core::string_member;
 
 json review(json response) {
   return {
@@ -115,7 +102,7 @@ void answer(AdmissionOutcome& outcome, json response, std::string verdict) {
 // The Stack as the apiserver will store it: a CREATE may leave metadata.namespace to the request.
 json stack_in_namespace(json stack, const std::string& namespace_name) {
   if (!namespace_name.empty() && stack.contains("metadata") && stack["metadata"].is_object() &&
-      string_at(stack["metadata"], "namespace").empty()) {
+      string_member(stack["metadata"], "namespace").empty()) {
     stack["metadata"]["namespace"] = namespace_name;
   }
   return stack;
@@ -129,7 +116,7 @@ void validate(AdmissionOutcome& outcome,
               json response) {
   json& object = request["object"];
   const std::string name =
-      outcome.name.empty() ? string_at(member(object, "metadata"), "generateName") : outcome.name;
+      outcome.name.empty() ? string_member(member(object, "metadata"), "generateName") : outcome.name;
   core::Diagnostics findings;
   core::DiagnosticSink sink(findings, "", nullptr);
   if (core::json_depth(object) > k_max_stack_depth) {
@@ -195,7 +182,7 @@ void validate(AdmissionOutcome& outcome,
 void mutate(AdmissionOutcome& outcome, json& request, const core::Policy& policy, json response) {
   response["allowed"] = true;
   json& object = request["object"];
-  if (!core::is_stack_document(object) || string_at(object, "apiVersion") != core::k_api_version ||
+  if (!core::is_stack_document(object) || string_member(object, "apiVersion") != core::k_api_version ||
       core::json_depth(object) > k_max_stack_depth) {
     answer(outcome, std::move(response), "allowed"); // the validating webhook explains what is wrong
     return;
@@ -273,8 +260,8 @@ AdmissionOutcome AdmissionHandler::handle(AdmissionEndpoint endpoint, std::strin
     bad_request(outcome, "the body is not an AdmissionReview object");
     return outcome;
   }
-  const std::string api_version = string_at(review_json, "apiVersion");
-  const std::string kind = string_at(review_json, "kind");
+  const std::string api_version = string_member(review_json, "apiVersion");
+  const std::string kind = string_member(review_json, "kind");
   if (kind != "AdmissionReview") {
     bad_request(outcome, "expected kind AdmissionReview, got \"" + kind + "\"");
     return outcome;
@@ -290,21 +277,21 @@ AdmissionOutcome AdmissionHandler::handle(AdmissionEndpoint endpoint, std::strin
     return outcome;
   }
   json& request = review_json["request"];
-  outcome.uid = string_at(request, "uid");
+  outcome.uid = string_member(request, "uid");
   if (outcome.uid.empty()) {
     bad_request(outcome, "the AdmissionReview request has no uid");
     return outcome;
   }
-  outcome.operation = string_at(request, "operation");
-  outcome.namespace_name = string_at(request, "namespace");
-  outcome.name = string_at(request, "name");
+  outcome.operation = string_member(request, "operation");
+  outcome.namespace_name = string_member(request, "namespace");
+  outcome.name = string_member(request, "name");
   outcome.dry_run = member(request, "dryRun") == json(true);
   json response = {{"uid", outcome.uid}};
 
   const json& resource = member(request, "resource");
-  const std::string group = string_at(resource, "group");
-  const std::string plural = string_at(resource, "resource");
-  const std::string sub_resource = string_at(request, "subResource");
+  const std::string group = string_member(resource, "group");
+  const std::string plural = string_member(resource, "resource");
+  const std::string sub_resource = string_member(request, "subResource");
   if (group != "herd.suse.com" || plural != "stacks" || !sub_resource.empty()) {
     std::string what =
         plural + (group.empty() ? "" : "." + group) + (sub_resource.empty() ? "" : "/" + sub_resource);
@@ -326,7 +313,7 @@ AdmissionOutcome AdmissionHandler::handle(AdmissionEndpoint endpoint, std::strin
     return outcome;
   }
   if (outcome.name.empty()) {
-    outcome.name = string_at(member(object, "metadata"), "name");
+    outcome.name = string_member(member(object, "metadata"), "name");
   }
   const auto policy = m_policies.current();
   if (endpoint == AdmissionEndpoint::validate) {

@@ -578,7 +578,7 @@ void ApiServer::Impl::handle_api(const httplib::Request& request,
     if (content == "application/merge-patch+json") {
       patch_type = PatchType::merge;
     } else if (content == "application/json-patch+json") {
-      patch_type = PatchType::json;
+      patch_type = PatchType::json_patch;
     } else if (content == "application/strategic-merge-patch+json") {
       patch_type = PatchType::strategic;
     } else if (content == "application/apply-patch+yaml" || content == "application/apply-patch+cbor") {
@@ -971,7 +971,11 @@ void ApiServer::Impl::handle_admin(const httplib::Request& request,
       pause_thread = std::thread([this, seconds] {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         stop_serving();
-        sleep_unless_stopping(std::chrono::seconds(seconds));
+        {
+          // Not sleep_unless_stopping: stop_serving has just set `stopping`, and the pause would end at once.
+          std::unique_lock pause_lock(stop_mutex);
+          stop_signal.wait_for(pause_lock, std::chrono::seconds(seconds), [&] { return destroying.load(); });
+        }
         if (!destroying) {
           try {
             start_serving(bound_port.load());

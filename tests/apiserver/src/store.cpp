@@ -1054,8 +1054,8 @@ Response Store::patch(const ResourceType& type,
     throw not_found(type, name);
   }
   const json& current = entry->object;
-  json patched =
-      patch_type == PatchType::json ? apply_json_patch(current, patch) : apply_merge_patch(current, patch);
+  json patched = patch_type == PatchType::json_patch ? apply_json_patch(current, patch)
+                                                     : apply_merge_patch(current, patch);
   if (!patched.is_object() || !patched.contains("metadata") || !patched["metadata"].is_object()) {
     throw invalid(type, name,
                   {{"FieldValueInvalid", "Invalid value: the patched object is not an object", ""}});

@@ -55,7 +55,7 @@ struct DeleteOptions {
   std::optional<std::string> resource_version; // preconditions.resourceVersion
 };
 
-enum class PatchType { merge, json, strategic, apply };
+enum class PatchType { merge, json_patch, strategic, apply };
 
 struct WatchOptions {
   LabelSelector labels;
