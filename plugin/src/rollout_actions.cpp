@@ -25,7 +25,10 @@ using nlohmann::json;
 constexpr int k_restart_attempts = 5;
 
 std::string quoted_stack(const std::string& name) {
-  return std::string(k_stack_resource) + " \"" + name + "\"";
+  // Appended, not operator+: GCC 12 reports false overflows inside std::string for the sum here.
+  std::string text(k_stack_resource);
+  text.append(" \"").append(name).append("\"");
+  return text;
 }
 
 using core::member; // API objects are read defensively
