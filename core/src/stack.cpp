@@ -9,11 +9,8 @@ namespace {
 using nlohmann::json;
 
 bool bool_at(const json& object, const char* key, bool fallback = false) {
-  if (!object.is_object()) {
-    return fallback;
-  }
-  const auto it = object.find(key);
-  return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
+  const json& value = member(object, key);
+  return value.is_boolean() ? value.get<bool>() : fallback;
 }
 
 std::vector<std::string> strings(const json& list) {

@@ -2,6 +2,7 @@
 #include "cluster_connection.hpp"
 #include "live_plan.hpp"
 
+#include <herd/core/json_member.hpp>
 #include <herd/kube/object_meta.hpp>
 
 #include <algorithm>
@@ -25,13 +26,8 @@ std::vector<CompletionCandidate> list_stacks(const GlobalOptions& global) {
       return stacks;
     }
     for (const auto& item : listed->items) {
-      std::string phase;
-      if (const auto status = item.find("status"); status != item.end() && status->is_object()) {
-        if (const auto found = status->find("phase"); found != status->end() && found->is_string()) {
-          phase = found->get<std::string>();
-        }
-      }
-      stacks.push_back({kube::metadata_string(item, "name"), phase});
+      stacks.push_back(
+          {kube::metadata_string(item, "name"), core::string_member(core::member(item, "status"), "phase")});
     }
   } catch (const std::exception&) {
     stacks.clear(); // completion never fails loudly

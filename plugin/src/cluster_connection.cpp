@@ -100,4 +100,11 @@ int report_api_error(const kube::ApiError& error,
   return 1;
 }
 
+std::string quoted_stack(std::string_view name) {
+  // Appended, not operator+: GCC 12 reports false overflows inside std::string for the sum.
+  std::string text(k_stack_resource);
+  text.append(" \"").append(name).append("\"");
+  return text;
+}
+
 } // namespace herd::plugin

@@ -42,6 +42,8 @@ int report_api_error(
 
 // The group-qualified resource of Stacks, as kubectl names it in messages: "stacks.herd.suse.com".
 inline constexpr const char* k_stack_resource = "stacks.herd.suse.com";
+// A Stack as kubectl names it in errors: stacks.herd.suse.com "NAME".
+std::string quoted_stack(std::string_view name);
 // The singular form kubectl prints before an object's name: "stack.herd.suse.com/NAME".
 inline constexpr const char* k_stack_kind_prefix = "stack.herd.suse.com/";
 

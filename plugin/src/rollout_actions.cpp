@@ -24,13 +24,6 @@ using nlohmann::json;
 // resourceVersion precondition), so no increment is lost.
 constexpr int k_restart_attempts = 5;
 
-std::string quoted_stack(const std::string& name) {
-  // Appended, not operator+: GCC 12 reports false overflows inside std::string for the sum here.
-  std::string text(k_stack_resource);
-  text.append(" \"").append(name).append("\"");
-  return text;
-}
-
 using core::member; // API objects are read defensively
 
 std::vector<std::string> chart_names(const json& stack) {

@@ -11,6 +11,7 @@
 #include <climits>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -57,8 +58,8 @@ public:
   enum class Reason { none, signal, deadline };
 
   explicit Interrupter(std::optional<Clock::time_point> deadline) : m_deadline(deadline) {
-    int fds[2] = {-1, -1};
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    std::array<int, 2> fds = {-1, -1};
+    if (pipe2(fds.data(), O_CLOEXEC | O_NONBLOCK) != 0) {
       throw std::system_error(errno, std::generic_category(), "cannot create a pipe for signals");
     }
     m_read = fds[0];
@@ -84,6 +85,8 @@ public:
 
   Interrupter(const Interrupter&) = delete;
   Interrupter& operator=(const Interrupter&) = delete;
+  Interrupter(Interrupter&&) = delete;
+  Interrupter& operator=(Interrupter&&) = delete;
 
   [[nodiscard]] std::stop_token token() const { return m_source.get_token(); }
   [[nodiscard]] Reason reason() const { return m_reason.load(); }
@@ -224,8 +227,8 @@ int finish(const RolloutStatusOutcome& outcome, const std::string& name, const C
 int rollout_status(const RolloutOptions& options, const CommandContext& context) {
   const std::optional<std::int64_t> timeout_ms = parse_rollout_timeout(options.timeout);
   if (!timeout_ms) {
-    context.err << "error: invalid argument \"" << options.timeout
-                << "\" for \"--timeout\" flag: time: invalid duration \"" << options.timeout << "\"\n";
+    context.err << R"(error: invalid argument ")" << options.timeout
+                << R"(" for "--timeout" flag: time: invalid duration ")" << options.timeout << "\"\n";
     return k_exit_usage;
   }
   core::Result<ClusterConnection> cluster = connect_cluster(context.global);
@@ -253,9 +256,8 @@ int rollout_status(const RolloutOptions& options, const CommandContext& context)
     return report_api_error(listed.error(), *cluster, context.err);
   }
   if (listed->items.empty()) {
-    // Appended, not operator+: GCC 12 reports a false -Warray-bounds inside std::string for the sum here.
-    std::string message(k_stack_resource);
-    message.append(" \"").append(options.name).append("\" not found");
+    std::string message = quoted_stack(options.name);
+    message += " not found";
     return report_api_error(kube::ApiError{404, "NotFound", std::move(message)}, *cluster, context.err);
   }
 
