@@ -1,5 +1,6 @@
 #include <herd/controller/bundle_sync.hpp>
 #include <herd/core/policy.hpp>
+#include <herd/core/sha256.hpp>
 #include <herd/kube/object_meta.hpp>
 
 #include <algorithm>
@@ -26,7 +27,7 @@ std::string chart_of(const json& bundle) {
 }
 
 std::string rendered_chart(const core::RenderedBundle& bundle) {
-  return bundle.chart.empty() ? std::string(k_policy_chart) : bundle.chart;
+  return bundle.chart().empty() ? std::string(k_policy_chart) : bundle.chart();
 }
 
 // Who holds a Bundle name Herd wants, for the collision report.
@@ -84,7 +85,8 @@ plan_bundle_sync(const StackRef& stack, const core::RenderedStack& rendered, std
   SyncPlan plan;
   std::set<std::pair<std::string, std::string>> wanted;
   for (const auto& bundle : rendered.bundles) {
-    auto key = std::pair{metadata_string(bundle.object, "namespace"), metadata_string(bundle.object, "name")};
+    auto key =
+        std::pair{metadata_string(bundle.object(), "namespace"), metadata_string(bundle.object(), "name")};
     wanted.insert(key);
     const auto found = by_name.find(key);
     if (found == by_name.end()) {
@@ -97,7 +99,7 @@ plan_bundle_sync(const StackRef& stack, const core::RenderedStack& rendered, std
       continue;
     }
     const std::string hash(core::k_rendered_hash_annotation);
-    if (annotation(current, hash) == annotation(bundle.object, hash)) {
+    if (annotation(current, hash) == annotation(bundle.object(), hash)) {
       ++plan.unchanged;
     } else {
       plan.apply.push_back(bundle);

@@ -332,8 +332,8 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
   std::set<std::string> rendered_keys;
   std::set<std::string> workspaces;
   for (const auto& bundle : rendered.bundles) {
-    rendered_keys.insert(object_key(bundle.object));
-    workspaces.insert(metadata_string(bundle.object, "namespace"));
+    rendered_keys.insert(object_key(bundle.object()));
+    workspaces.insert(metadata_string(bundle.object(), "namespace"));
   }
   std::vector<json> existing =
       values_of(m_caches.bundles.indexed(stack_index_key(ref.namespace_name, ref.name)));
@@ -342,23 +342,23 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
     seen.insert(object_key(bundle));
   }
   for (const auto& bundle : rendered.bundles) {
-    if (seen.contains(object_key(bundle.object))) {
+    if (seen.contains(object_key(bundle.object()))) {
       continue;
     }
-    const std::string bundle_namespace = metadata_string(bundle.object, "namespace");
-    const std::string bundle_name = metadata_string(bundle.object, "name");
+    const std::string bundle_namespace = metadata_string(bundle.object(), "namespace");
+    const std::string bundle_name = metadata_string(bundle.object(), "name");
     if (auto other = m_caches.bundles.get(bundle_namespace, bundle_name)) { // Herd's, of another Stack
       existing.push_back(*other);
       continue;
     }
-    auto found = m_client.get(kube::resources::bundles, metadata_string(bundle.object, "namespace"),
-                              metadata_string(bundle.object, "name"));
+    auto found = m_client.get(kube::resources::bundles, metadata_string(bundle.object(), "namespace"),
+                              metadata_string(bundle.object(), "name"));
     if (found) {
       existing.push_back(std::move(found.value()));
     } else if (!found.error().not_found()) {
       m_logger.warn(
           "cannot tell whether a Bundle name is free",
-          {{"stack", key}, {"bundle", object_key(bundle.object)}, {"error", found.error().to_string()}});
+          {{"stack", key}, {"bundle", object_key(bundle.object())}, {"error", found.error().to_string()}});
       return finish(ReconcileResult::requeue, "requeue");
     }
   }
@@ -367,14 +367,14 @@ ReconcileResult StackReconciler::reconcile(const std::string& key) {
   bool retry = false;
   std::map<std::string, json> written;
   for (const auto& bundle : plan.apply) {
-    const std::string bundle_name = metadata_string(bundle.object, "name");
-    auto applied = m_client.apply(kube::resources::bundles, metadata_string(bundle.object, "namespace"),
-                                  bundle_name, bundle.object);
+    const std::string bundle_name = metadata_string(bundle.object(), "name");
+    auto applied = m_client.apply(kube::resources::bundles, metadata_string(bundle.object(), "namespace"),
+                                  bundle_name, bundle.object());
     if (applied) {
       m_metrics.bundle_writes.increment({"apply"});
       written[object_key(*applied)] = std::move(applied.value());
     } else {
-      ApplyError error{bundle.chart.empty() ? std::string(k_policy_chart) : bundle.chart, bundle_name,
+      ApplyError error{bundle.chart().empty() ? std::string(k_policy_chart) : bundle.chart(), bundle_name,
                        applied.error().to_string()};
       emit_event(stack, apply_error_event(error));
       input.apply_errors.push_back(std::move(error));

@@ -405,12 +405,12 @@ private:
     }
     for (const auto& rendered : m_in.rendered->bundles) {
       BundleView view;
-      view.policy = rendered.chart.empty();
-      view.chart = view.policy ? std::string(k_policy_chart) : rendered.chart;
-      view.name = string_at(rendered.object, {"metadata", "name"});
-      view.namespace_name = string_at(rendered.object, {"metadata", "namespace"});
-      view.rendered = &rendered.object;
-      if (const auto chart = charts.find(rendered.chart); chart != charts.end()) {
+      view.policy = rendered.chart().empty();
+      view.chart = view.policy ? std::string(k_policy_chart) : rendered.chart();
+      view.name = string_at(rendered.object(), {"metadata", "name"});
+      view.namespace_name = string_at(rendered.object(), {"metadata", "namespace"});
+      view.rendered = &rendered.object();
+      if (const auto chart = charts.find(rendered.chart()); chart != charts.end()) {
         view.stack_chart = chart->second;
       }
       for (const auto& collision : m_in.collisions) {
@@ -424,7 +424,7 @@ private:
         if (const auto found = observed.find({view.namespace_name, view.name}); found != observed.end()) {
           view.observed = found->second;
           view.processed =
-              hash_of(*view.observed) == hash_of(rendered.object) && fleet_processed(*view.observed);
+              hash_of(*view.observed) == hash_of(rendered.object()) && fleet_processed(*view.observed);
           view.desired = integer_at(*view.observed, {"status", "summary", "desiredReady"});
           view.ready = integer_at(*view.observed, {"status", "summary", "ready"});
         }

@@ -2,10 +2,15 @@
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/go_duration.hpp>
 #include <herd/core/policy_template.hpp>
+#include <herd/core/sha256.hpp>
 #include <herd/core/yaml_loader.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 
 namespace herd::core {
 
@@ -91,11 +96,91 @@ json base_labels(const Stack& stack) {
            label_value(stack.namespace_name.empty() ? "default" : stack.namespace_name)}};
 }
 
-// Adds the single rendered-hash annotation: a hash of everything rendered (no generation, no timestamp), so
-// an unchanged Stack renders byte-identical Bundles and the reconciler can skip them.
-void stamp(json& bundle) {
-  const std::string hash = sha256_hex(bundle["metadata"]["labels"].dump() + bundle["spec"].dump());
-  bundle["metadata"]["annotations"] = {{std::string(k_rendered_hash_annotation), hash}};
+// Writes the compact JSON text nlohmann::json::dump() would give, straight into a string: rendering a
+// 10,000-chart Stack as json objects cost ~50 small allocations per Bundle, built and freed again, and
+// glibc's malloc spent more time on them than the rendering did. Keys must be appended in dump()'s (sorted)
+// order; the tests parse every rendered Bundle and check that dumping it again gives the same bytes.
+class JsonText {
+public:
+  explicit JsonText(std::string& out) : m_out(out) {}
+
+  void begin_object() { m_out += '{'; }
+  void end_object() { m_out += '}'; }
+  void begin_array() { m_out += '['; }
+  void end_array() { m_out += ']'; }
+  // Starts a member; the comma before it is implied by what precedes.
+  void key(std::string_view name) {
+    separate();
+    string(name);
+    m_out += ':';
+  }
+  // Starts an array element.
+  void element() { separate(); }
+  void string(std::string_view text) {
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return byte >= 0x20 && byte < 0x80 && c != '"' && c != '\\';
+    });
+    if (plain) {
+      m_out += '"';
+      m_out += text;
+      m_out += '"';
+    } else {
+      m_out += json(text).dump(); // nlohmann's escaping, and its error on invalid UTF-8
+    }
+  }
+  void boolean(bool value) { m_out += value ? "true" : "false"; }
+  void integer(std::int64_t value) { m_out += std::to_string(value); }
+  // Text that is already compact JSON.
+  void raw(std::string_view text) { m_out += text; }
+  void value(const json& value) { m_out += value.dump(); }
+
+private:
+  void separate() {
+    if (!m_out.empty() && m_out.back() != '{' && m_out.back() != '[' && m_out.back() != ':') {
+      m_out += ',';
+    }
+  }
+
+  std::string& m_out;
+};
+
+// Assembles a Bundle from its parts, adding the single rendered-hash annotation: a hash of everything
+// rendered (the labels and the spec; no generation, no timestamp), so an unchanged Stack renders
+// byte-identical Bundles and the reconciler can skip them.
+std::string bundle_text(const std::string& name,
+                        const std::string& workspace,
+                        const std::string& labels,
+                        const std::string& spec) {
+  Sha256 hash;
+  hash.update(labels);
+  hash.update(spec);
+  std::string out;
+  out.reserve(labels.size() + spec.size() + name.size() + workspace.size() + 200);
+  JsonText text(out);
+  text.begin_object();
+  text.key("apiVersion");
+  text.string("fleet.cattle.io/v1alpha1");
+  text.key("kind");
+  text.string("Bundle");
+  text.key("metadata");
+  text.begin_object();
+  text.key("annotations");
+  text.begin_object();
+  text.key(k_rendered_hash_annotation);
+  text.string(hash.hex_digest());
+  text.end_object();
+  text.key("labels");
+  text.raw(labels);
+  text.key("name");
+  text.string(name);
+  text.key("namespace");
+  text.string(workspace);
+  text.end_object();
+  text.key("spec");
+  text.raw(spec);
+  text.end_object();
+  return out;
 }
 
 struct FeatureNamespaceMetadata {
@@ -184,29 +269,37 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const json& targe
   json labels = base_labels(stack);
   labels["herd.suse.com/component"] = "policy";
   const std::string name = policy_bundle_name(stack);
-  json bundle = {
-      {"apiVersion", "fleet.cattle.io/v1alpha1"},
-      {"kind", "Bundle"},
-      {"metadata", {{"name", name}, {"namespace", stack.workspace}, {"labels", labels}}},
-      {"spec",
-       {{"defaultNamespace",
-         stack.charts.empty() ? std::string("default") : stack.charts.front().namespace_name},
-        {"helm",
-         {{"releaseName", name}, // unique per Stack namespace too: two Stacks may share a chart namespace
-          {"takeOwnership", true},
-          {"disablePreProcess", true},
-          {"timeoutSeconds", 0}}},
-        {"paused", stack.paused},
-        {"resources", namespace_resources},
-        {"targets", targets}}}};
+  json spec = {
+      {"defaultNamespace",
+       stack.charts.empty() ? std::string("default") : stack.charts.front().namespace_name},
+      {"helm",
+       {{"releaseName", name}, // unique per Stack namespace too: two Stacks may share a chart namespace
+        {"takeOwnership", true},
+        {"disablePreProcess", true},
+        {"timeoutSeconds", 0}}},
+      {"paused", stack.paused},
+      {"resources", std::move(namespace_resources)},
+      {"targets", targets}};
   if (stack.force_sync_generation > 0) {
-    bundle["spec"]["forceSyncGeneration"] = stack.force_sync_generation;
+    spec["forceSyncGeneration"] = stack.force_sync_generation;
   }
-  stamp(bundle);
-  return RenderedBundle{"", std::move(bundle)};
+  return RenderedBundle("", bundle_text(name, stack.workspace, labels.dump(), spec.dump()));
 }
 
 } // namespace
+
+struct RenderedBundle::Parsed {
+  std::once_flag once;
+  json object;
+};
+
+RenderedBundle::RenderedBundle(std::string chart, std::string text)
+    : m_chart(std::move(chart)), m_text(std::move(text)), m_parsed(std::make_shared<Parsed>()) {}
+
+const json& RenderedBundle::object() const {
+  std::call_once(m_parsed->once, [this] { m_parsed->object = json::parse(m_text); });
+  return m_parsed->object;
+}
 
 std::string bundle_name(const std::vector<std::string>& parts) {
   std::string name;
@@ -273,143 +366,257 @@ Result<json> config_map_values(const json* config_map,
   return parsed.value;
 }
 
+namespace {
+
+// The injected pointers under each chart's inline values, relative to them ("/a/b"), by chart index: looked
+// up once per chart instead of scanning every pointer for every chart.
+std::unordered_map<std::size_t, std::vector<std::string_view>> injected_values_by_chart(const Stack& stack) {
+  constexpr std::string_view prefix = "/spec/charts/";
+  constexpr std::string_view values = "/values/inline/";
+  std::unordered_map<std::size_t, std::vector<std::string_view>> out;
+  for (const std::string& pointer : stack.injected_pointers) {
+    const std::string_view text = pointer;
+    if (text.substr(0, prefix.size()) != prefix) {
+      continue;
+    }
+    std::size_t end = prefix.size();
+    std::size_t index = 0;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9' && end - prefix.size() < 18) {
+      index = index * 10 + static_cast<std::size_t>(text[end] - '0');
+      ++end;
+    }
+    if (end == prefix.size() || text.substr(end, values.size()) != values) {
+      continue;
+    }
+    out[index].push_back(text.substr(end + values.size() - 1)); // keeps the leading '/'
+  }
+  return out;
+}
+
+// The chart's helm.values: ConfigMap values, then inline values over them, then the policy's injected values
+// under any ConfigMap value (policy overlays fill only what the user left unset, and a ConfigMap value is set
+// by the user). nullopt with no ConfigMaps: the inline values are used as they are, without a copy.
+std::optional<json> merged_values(const Chart& chart,
+                                  const std::vector<std::string_view>* injected,
+                                  const ConfigMapValues& config_maps,
+                                  std::vector<std::string>& unresolved) {
+  if (chart.config_map_refs.empty()) {
+    return std::nullopt;
+  }
+  json values = json::object();
+  for (const auto& reference : chart.config_map_refs) {
+    std::optional<json> found = config_maps ? config_maps(reference.name, reference.key) : std::nullopt;
+    if (found && found->is_object()) {
+      merge_values(values, *found);
+    } else {
+      unresolved.push_back(reference.name + "/" + reference.key);
+    }
+  }
+  const json from_config_maps = values;
+  merge_values(values, chart.inline_values);
+  if (injected != nullptr) {
+    for (const std::string_view pointer : *injected) {
+      const json::json_pointer relative{std::string(pointer)};
+      if (from_config_maps.contains(relative)) {
+        json overlay = values[relative];
+        merge_values(overlay, from_config_maps[relative]);
+        values[relative] = std::move(overlay);
+      }
+    }
+  }
+  return values;
+}
+
+json override_targets(const Chart& chart, const json& targets) {
+  // Overrides come first (Fleet applies the first matching target's customization); the restrictions keep the
+  // override targets from reaching clusters the Stack does not target.
+  json all = json::array();
+  for (std::size_t i = 0; i < chart.overrides.size(); ++i) {
+    const ChartOverride& entry = chart.overrides[i];
+    json target = {{"name", "override-" + std::to_string(i)}};
+    if (!entry.cluster_ids.empty()) {
+      target["clusterSelector"] = cluster_ids_selector(entry.cluster_ids);
+      if (entry.has_selector) {
+        // Both given: the clusters named that also match the selector.
+        json selector = selector_json(entry.selector);
+        for (const auto& requirement : selector.value("matchExpressions", json::array())) {
+          target["clusterSelector"]["matchExpressions"].push_back(requirement);
+        }
+        if (selector.contains("matchLabels")) {
+          target["clusterSelector"]["matchLabels"] = selector["matchLabels"];
+        }
+      }
+    } else if (entry.has_selector) {
+      target["clusterSelector"] = selector_json(entry.selector);
+    }
+    target["helm"] = {{"values", entry.values}};
+    all.push_back(std::move(target));
+  }
+  for (const auto& target : targets) {
+    all.push_back(target);
+  }
+  return all;
+}
+
+} // namespace
+
 RenderedStack render_bundles(const Stack& stack, const Policy& policy, const ConfigMapValues& config_maps) {
   RenderedStack rendered;
   rendered.bundles.reserve(stack.charts.size() + 1);
   const json targets = stack_targets(stack.targets);
   std::optional<RenderedBundle> policy_bundle = render_policy_bundle(stack, policy, targets);
-  const std::string policy_name =
-      policy_bundle ? policy_bundle->object["metadata"]["name"].get<std::string>() : "";
+  const std::string policy_name = policy_bundle ? policy_bundle_name(stack) : "";
   if (policy_bundle) {
     rendered.bundles.push_back(std::move(*policy_bundle));
   }
+  // What every chart's Bundle shares, written once.
   const FeatureNamespaceMetadata namespace_meta = namespace_metadata(stack, policy);
+  const std::string targets_text = targets.dump();
+  const std::string namespace_labels = namespace_meta.labels.empty() ? "" : namespace_meta.labels.dump();
+  const std::string namespace_annotations =
+      namespace_meta.annotations.empty() ? "" : namespace_meta.annotations.dump();
+  const std::string stack_label = label_value(stack.name);
+  const std::string stack_namespace_label =
+      label_value(stack.namespace_name.empty() ? "default" : stack.namespace_name);
   const DependencyGraph graph(stack.charts);
-
+  std::vector<std::string> names;
+  names.reserve(stack.charts.size());
   for (const Chart& chart : stack.charts) {
-    json values = json::object();
-    for (const auto& reference : chart.config_map_refs) {
-      std::optional<json> found = config_maps ? config_maps(reference.name, reference.key) : std::nullopt;
-      if (found && found->is_object()) {
-        merge_values(values, *found);
-      } else {
-        rendered.unresolved_config_maps.push_back(reference.name + "/" + reference.key);
-      }
-    }
-    const json from_config_maps = values;
-    merge_values(values, chart.inline_values);
-    // Policy overlays fill only what the user left unset, and a ConfigMap value is set by the user.
-    const std::string inline_pointer = "/spec/charts/" + std::to_string(chart.index) + "/values/inline";
-    for (const auto& pointer : stack.injected_pointers) {
-      if (pointer.rfind(inline_pointer + "/", 0) != 0) {
-        continue;
-      }
-      const json::json_pointer relative(pointer.substr(inline_pointer.size()));
-      if (from_config_maps.contains(relative)) {
-        json injected = values[relative];
-        merge_values(injected, from_config_maps[relative]);
-        values[relative] = std::move(injected);
-      }
-    }
+    names.push_back(chart_bundle_name(stack, chart.name));
+  }
+  const auto injected = injected_values_by_chart(stack);
 
-    json helm = {{"repo", chart.repo},
-                 {"chart", chart.chart},
-                 {"version", chart.version},
-                 {"releaseName", chart.release_name},
-                 {"disablePreProcess", true}};
-    if (!values.empty()) {
-      helm["values"] = std::move(values);
-    }
-    if (!chart.secret_refs.empty()) {
-      json from = json::array();
-      for (const auto& reference : chart.secret_refs) {
-        from.push_back(
-            {{"secretKeyRef",
-              {{"name", reference.name}, {"namespace", chart.namespace_name}, {"key", reference.key}}}});
-      }
-      helm["valuesFrom"] = std::move(from);
-    }
-    if (chart.wait) {
-      const std::optional<double> seconds = parse_go_duration(chart.timeout.empty() ? "5m" : chart.timeout);
-      helm["timeoutSeconds"] = static_cast<long long>(std::ceil(seconds.value_or(300.0)));
-      helm["waitForJobs"] = true;
-    } else {
-      helm["timeoutSeconds"] = 0; // Fleet waits only when the timeout is positive
-    }
+  std::string labels;
+  std::string spec;
+  for (std::size_t c = 0; c < stack.charts.size(); ++c) {
+    const Chart& chart = stack.charts[c];
+    const auto injected_here = injected.find(chart.index);
+    const std::optional<json> values =
+        merged_values(chart, injected_here == injected.end() ? nullptr : &injected_here->second, config_maps,
+                      rendered.unresolved_config_maps);
+    const json& helm_values = values ? *values : chart.inline_values;
 
-    json depends_on = json::array();
-    if (!policy_name.empty()) {
-      depends_on.push_back({{"name", policy_name}});
-    }
+    labels.clear();
+    JsonText label_text(labels);
+    label_text.begin_object();
+    label_text.key("app.kubernetes.io/managed-by");
+    label_text.string("herd");
+    label_text.key("herd.suse.com/chart");
+    label_text.string(label_value(chart.name));
+    label_text.key("herd.suse.com/stack");
+    label_text.string(stack_label);
+    label_text.key("herd.suse.com/stack-namespace");
+    label_text.string(stack_namespace_label);
+    label_text.end_object();
+
+    spec.clear();
+    JsonText text(spec);
+    text.begin_object();
+    text.key("defaultNamespace");
+    text.string(chart.namespace_name);
+    bool depends = !policy_name.empty();
     for (const auto& dependency : chart.depends_on) {
-      if (graph.find(dependency) != SIZE_MAX && dependency != chart.name) {
-        depends_on.push_back({{"name", chart_bundle_name(stack, dependency)}});
-      }
+      depends = depends || (dependency != chart.name && graph.find(dependency) != SIZE_MAX);
     }
-
-    json spec = {{"helmOpOptions", json::object()},
-                 {"helm", std::move(helm)},
-                 {"defaultNamespace", chart.namespace_name},
-                 {"paused", stack.paused}};
+    if (depends) {
+      text.key("dependsOn");
+      text.begin_array();
+      if (!policy_name.empty()) {
+        text.element();
+        text.begin_object();
+        text.key("name");
+        text.string(policy_name);
+        text.end_object();
+      }
+      for (const auto& dependency : chart.depends_on) {
+        const std::size_t node = graph.find(dependency);
+        if (node != SIZE_MAX && dependency != chart.name) {
+          text.element();
+          text.begin_object();
+          text.key("name");
+          text.string(names[node]);
+          text.end_object();
+        }
+      }
+      text.end_array();
+    }
     // `kubectl herd rollout restart` bumps either counter; their sum only grows, and Fleet redeploys when it
     // changes. Absent when never restarted, so existing Bundles render unchanged.
     if (const std::int64_t generation = stack.force_sync_generation + chart.force_sync_generation;
         generation > 0) {
-      spec["forceSyncGeneration"] = generation;
+      text.key("forceSyncGeneration");
+      text.integer(generation);
     }
-    if (!depends_on.empty()) {
-      spec["dependsOn"] = std::move(depends_on);
-    }
-    if (!namespace_meta.labels.empty()) {
-      spec["namespaceLabels"] = namespace_meta.labels;
-    }
-    if (!namespace_meta.annotations.empty()) {
-      spec["namespaceAnnotations"] = namespace_meta.annotations;
-    }
-    if (chart.overrides.empty()) {
-      spec["targets"] = targets;
+    text.key("helm");
+    text.begin_object();
+    text.key("chart");
+    text.string(chart.chart);
+    text.key("disablePreProcess");
+    text.boolean(true);
+    text.key("releaseName");
+    text.string(chart.release_name);
+    text.key("repo");
+    text.string(chart.repo);
+    text.key("timeoutSeconds");
+    if (chart.wait) {
+      const std::optional<double> seconds = parse_go_duration(chart.timeout.empty() ? "5m" : chart.timeout);
+      text.integer(static_cast<std::int64_t>(std::ceil(seconds.value_or(300.0))));
     } else {
-      // Overrides come first (Fleet applies the first matching target's customization); the restrictions keep
-      // the override targets from reaching clusters the Stack does not target.
-      json all = json::array();
-      for (std::size_t i = 0; i < chart.overrides.size(); ++i) {
-        const ChartOverride& entry = chart.overrides[i];
-        json target = {{"name", "override-" + std::to_string(i)}};
-        if (!entry.cluster_ids.empty()) {
-          target["clusterSelector"] = cluster_ids_selector(entry.cluster_ids);
-          if (entry.has_selector) {
-            // Both given: the clusters named that also match the selector.
-            json selector = selector_json(entry.selector);
-            for (const auto& requirement : selector.value("matchExpressions", json::array())) {
-              target["clusterSelector"]["matchExpressions"].push_back(requirement);
-            }
-            if (selector.contains("matchLabels")) {
-              target["clusterSelector"]["matchLabels"] = selector["matchLabels"];
-            }
-          }
-        } else if (entry.has_selector) {
-          target["clusterSelector"] = selector_json(entry.selector);
-        }
-        target["helm"] = {{"values", entry.values}};
-        all.push_back(std::move(target));
-      }
-      for (const auto& target : targets) {
-        all.push_back(target);
-      }
-      spec["targets"] = std::move(all);
-      spec["targetRestrictions"] = targets;
+      text.integer(0); // Fleet waits only when the timeout is positive
     }
-    json labels = base_labels(stack);
-    labels["herd.suse.com/chart"] = label_value(chart.name);
-    json bundle = {{"apiVersion", "fleet.cattle.io/v1alpha1"},
-                   {"kind", "Bundle"},
-                   {"metadata",
-                    {{"name", chart_bundle_name(stack, chart.name)},
-                     {"namespace", stack.workspace},
-                     {"labels", labels}}},
-                   {"spec", std::move(spec)}};
-    stamp(bundle);
-    rendered.bundles.push_back({chart.name, std::move(bundle)});
+    if (!helm_values.empty()) {
+      text.key("values");
+      text.value(helm_values);
+    }
+    if (!chart.secret_refs.empty()) {
+      text.key("valuesFrom");
+      text.begin_array();
+      for (const auto& reference : chart.secret_refs) {
+        text.element();
+        text.begin_object();
+        text.key("secretKeyRef");
+        text.begin_object();
+        text.key("key");
+        text.string(reference.key);
+        text.key("name");
+        text.string(reference.name);
+        text.key("namespace");
+        text.string(chart.namespace_name);
+        text.end_object();
+        text.end_object();
+      }
+      text.end_array();
+    }
+    text.key("version");
+    text.string(chart.version);
+    if (chart.wait) {
+      text.key("waitForJobs");
+      text.boolean(true);
+    }
+    text.end_object();
+    text.key("helmOpOptions");
+    text.raw("{}");
+    if (!namespace_annotations.empty()) {
+      text.key("namespaceAnnotations");
+      text.raw(namespace_annotations);
+    }
+    if (!namespace_labels.empty()) {
+      text.key("namespaceLabels");
+      text.raw(namespace_labels);
+    }
+    text.key("paused");
+    text.boolean(stack.paused);
+    if (chart.overrides.empty()) {
+      text.key("targets");
+      text.raw(targets_text);
+    } else {
+      text.key("targetRestrictions");
+      text.raw(targets_text);
+      text.key("targets");
+      text.value(override_targets(chart, targets));
+    }
+    text.end_object();
+    rendered.bundles.emplace_back(chart.name, bundle_text(names[c], stack.workspace, labels, spec));
   }
   return rendered;
 }

@@ -1,12 +1,10 @@
 #include <herd/core/diagnostic_sink.hpp>
 #include <herd/core/policy.hpp>
 #include <herd/core/schema_validator.hpp>
+#include <herd/core/sha256.hpp>
 #include <herd/core/yaml_loader.hpp>
 #include <herd/schema/embedded.hpp>
 
-#include <openssl/evp.h>
-
-#include <array>
 #include <stdexcept>
 
 namespace herd::core {
@@ -53,20 +51,6 @@ const TenancyRule* Policy::tenancy_for(const std::string& namespace_name) const 
     }
   }
   return nullptr;
-}
-
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(std::size_t{length} * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xF];
-  }
-  return out;
 }
 
 Result<Policy> parse_policy(std::string_view yaml, std::string_view file) {

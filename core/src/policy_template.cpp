@@ -1,5 +1,6 @@
 #include <herd/core/policy.hpp>
 #include <herd/core/policy_template.hpp>
+#include <herd/core/sha256.hpp>
 
 namespace herd::core {
 

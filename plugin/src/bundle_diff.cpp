@@ -493,7 +493,7 @@ std::string annotation(const json& bundle, std::string_view key) {
 }
 
 std::string chart_of(const core::RenderedBundle& bundle) {
-  return bundle.chart.empty() ? std::string(controller::k_policy_chart) : bundle.chart;
+  return bundle.chart().empty() ? std::string(controller::k_policy_chart) : bundle.chart();
 }
 
 std::map<std::string, std::string> string_map(const json* object) {
@@ -646,8 +646,8 @@ BundleChanges diff_bundles(const controller::StackRef& stack,
   BundleChanges out;
   for (const auto& bundle : rendered.bundles) {
     BundleChange change;
-    change.namespace_name = string_member(member(&bundle.object, "metadata"), "namespace");
-    change.name = string_member(member(&bundle.object, "metadata"), "name");
+    change.namespace_name = string_member(member(&bundle.object(), "metadata"), "namespace");
+    change.name = string_member(member(&bundle.object(), "metadata"), "name");
     change.chart = chart_of(bundle);
     const auto key = std::pair{change.namespace_name, change.name};
     if (const auto collision = collisions.find(key); collision != collisions.end()) {
@@ -656,13 +656,13 @@ BundleChanges diff_bundles(const controller::StackRef& stack,
       ++out.conflicts;
     } else if (const auto found = by_name.find(key); found == by_name.end()) {
       change.action = BundleAction::add;
-      change.changes = key_fields(bundle.object, true);
+      change.changes = key_fields(bundle.object(), true);
       ++out.to_add;
     } else {
       const json& current = *found->second;
-      change.changes = diff_bundle_fields(bundle.object, current);
+      change.changes = diff_bundle_fields(bundle.object(), current);
       const std::string hash(core::k_rendered_hash_annotation);
-      const bool same_hash = annotation(current, hash) == annotation(bundle.object, hash);
+      const bool same_hash = annotation(current, hash) == annotation(bundle.object(), hash);
       if (change.changes.empty() && same_hash) {
         change.action = BundleAction::noop;
         ++out.unchanged;
@@ -676,7 +676,7 @@ BundleChanges diff_bundles(const controller::StackRef& stack,
           if (const json* old_hash = member_path(current, {"metadata", "annotations", hash})) {
             rewritten.old_value = recorded(*old_hash);
           }
-          rewritten.new_value = annotation(bundle.object, hash);
+          rewritten.new_value = annotation(bundle.object(), hash);
           change.changes.push_back(std::move(rewritten));
         }
         ++out.to_change;

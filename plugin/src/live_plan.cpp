@@ -67,7 +67,7 @@ std::string bundle_selector(const controller::StackRef& stack) {
 bool targets_cluster_groups(const core::RenderedStack& rendered) {
   for (const auto& bundle : rendered.bundles) {
     for (const char* list : {"targets", "targetRestrictions"}) {
-      const json& spec = bundle.object["spec"];
+      const json& spec = bundle.object()["spec"];
       if (!spec.contains(list)) {
         continue;
       }
@@ -169,8 +169,8 @@ public:
     }
     std::vector<std::pair<std::string, std::string>> unseen;
     for (const auto& bundle : rendered.bundles) {
-      std::pair key{kube::metadata_string(bundle.object, "namespace"),
-                    kube::metadata_string(bundle.object, "name")};
+      std::pair key{kube::metadata_string(bundle.object(), "namespace"),
+                    kube::metadata_string(bundle.object(), "name")};
       if (!listed_names.contains(key)) {
         unseen.push_back(std::move(key));
       }
@@ -196,13 +196,13 @@ public:
       plan.cluster_names[kube::metadata_string(cluster, "name")] = cluster_display_name(cluster);
     }
     for (const auto& bundle : rendered.bundles) {
-      TargetResolution resolution = resolve_targets(bundle.object, *clusters, *groups);
+      TargetResolution resolution = resolve_targets(bundle.object(), *clusters, *groups);
       for (const auto& target : resolution.targets) {
         // An override belongs to one chart; the Stack's targets are in every Bundle (warned once).
         const bool chart_target = target.name.starts_with("override-");
         std::string where = "Stack " + stack_name;
         if (chart_target) {
-          where += " chart " + bundle.chart;
+          where += " chart " + bundle.chart();
         }
         if (target.clusters.empty()) {
           warn(where + ": target \"" + target.name + "\" (" + target.description +
@@ -214,7 +214,7 @@ public:
                "\") matches no Fleet Cluster in workspace " + plan.workspace);
         }
       }
-      plan.targets.emplace(kube::metadata_string(bundle.object, "name"), std::move(resolution));
+      plan.targets.emplace(kube::metadata_string(bundle.object(), "name"), std::move(resolution));
     }
     plans.push_back(std::move(plan));
     return Outcome::planned;

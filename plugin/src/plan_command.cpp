@@ -107,10 +107,10 @@ void print_text(const PlannedStack& planned, const core::Policy& policy, std::os
   std::map<std::string, const json*> bundles;
   const json* policy_bundle = nullptr;
   for (const auto& bundle : planned.rendered.bundles) {
-    if (bundle.chart.empty()) {
-      policy_bundle = &bundle.object;
+    if (bundle.chart().empty()) {
+      policy_bundle = &bundle.object();
     } else {
-      bundles[bundle.chart] = &bundle.object;
+      bundles[bundle.chart()] = &bundle.object();
     }
   }
   if (policy_bundle != nullptr) {
@@ -338,12 +338,12 @@ int plan(const PlanOptions& options, const CommandContext& context) {
       planned.rendered = core::render_bundles(planned.stack, (*linter)->policy(), config_maps);
       if (options.output == "yaml") {
         for (const auto& bundle : planned.rendered.bundles) {
-          context.out << (first_document ? "" : "---\n") << core::to_yaml(bundle.object);
+          context.out << (first_document ? "" : "---\n") << core::to_yaml(bundle.object());
           first_document = false;
         }
       } else if (options.output == "json") {
-        for (auto& bundle : planned.rendered.bundles) {
-          list_items.push_back(std::move(bundle.object));
+        for (const auto& bundle : planned.rendered.bundles) {
+          list_items.push_back(bundle.object());
         }
       } else if (options.output == "dot") {
         print_dot(planned, context.out);

@@ -69,8 +69,8 @@ inline core::RenderedStack render(const json& effective_stack) {
 // The rendered Bundle of `chart` ("" = the policy Bundle).
 inline const json& rendered_bundle(const core::RenderedStack& rendered, const std::string& chart) {
   for (const auto& bundle : rendered.bundles) {
-    if (bundle.chart == chart) {
-      return bundle.object;
+    if (bundle.chart() == chart) {
+      return bundle.object();
     }
   }
   ADD_FAILURE() << "no rendered Bundle for chart " << chart;

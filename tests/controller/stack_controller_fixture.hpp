@@ -374,9 +374,9 @@ protected:
                              config_map_values(stack["metadata"]["namespace"].get<std::string>()));
     std::map<std::string, json> bundles;
     for (const auto& bundle : rendered.bundles) {
-      bundles.emplace(bundle.object["metadata"]["namespace"].get<std::string>() + "/" +
-                          bundle.object["metadata"]["name"].get<std::string>(),
-                      bundle.object);
+      bundles.emplace(bundle.object()["metadata"]["namespace"].get<std::string>() + "/" +
+                          bundle.object()["metadata"]["name"].get<std::string>(),
+                      bundle.object());
     }
     return bundles;
   }

@@ -22,7 +22,7 @@ using ::testing::IsEmpty;
 std::vector<std::string> applied_charts(const SyncPlan& plan) {
   std::vector<std::string> out;
   for (const auto& bundle : plan.apply) {
-    out.push_back(bundle.chart);
+    out.push_back(bundle.chart());
   }
   return out;
 }
@@ -39,7 +39,7 @@ std::vector<std::string> removed_names(const std::vector<BundleRef>& refs) {
 std::vector<json> as_existing(const core::RenderedStack& rendered) {
   std::vector<json> out;
   for (const auto& bundle : rendered.bundles) {
-    out.push_back(test::fleet_bundle(bundle.object, 2, 2));
+    out.push_back(test::fleet_bundle(bundle.object(), 2, 2));
     out.back()["metadata"]["resourceVersion"] = "4711";
   }
   return out;
@@ -177,8 +177,8 @@ TEST_F(BundleSync, PolicyBundleIsAppliedFirstAndNamedHerdPolicy) {
   const core::RenderedStack secure_rendered = test::render(test::effective(secure));
   const SyncPlan plan = plan_bundle_sync(ref, secure_rendered, as_existing(rendered));
   ASSERT_FALSE(plan.apply.empty());
-  EXPECT_EQ(plan.apply[0].chart, "");
-  EXPECT_EQ(test::name_of(plan.apply[0].object), "team-a-rag-herd-policy");
+  EXPECT_EQ(plan.apply[0].chart(), "");
+  EXPECT_EQ(test::name_of(plan.apply[0].object()), "team-a-rag-herd-policy");
 
   // Removing security later deletes the policy Bundle, reported under the name "herd-policy".
   const SyncPlan back = plan_bundle_sync(ref, rendered, as_existing(secure_rendered));

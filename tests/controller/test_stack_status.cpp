@@ -444,9 +444,9 @@ TEST(StackStatusBounds, TenChartsOnFiveThousandClustersStayUnder100KiB) {
   }
   const std::string long_error = "failed to install: " + std::string(2000, 'x');
   for (const auto& bundle : rendered.bundles) {
-    bundles.push_back(test::fleet_bundle(bundle.object, k_clusters, k_clusters / 2, "ErrApplied"));
+    bundles.push_back(test::fleet_bundle(bundle.object(), k_clusters, k_clusters / 2, "ErrApplied"));
     for (int c = 0; c < k_clusters; ++c) {
-      deployments.push_back(test::bundle_deployment(bundle.object, "cluster-" + std::to_string(c),
+      deployments.push_back(test::bundle_deployment(bundle.object(), "cluster-" + std::to_string(c),
                                                     c % 2 == 0 ? "Ready" : "ErrApplied", long_error));
     }
   }

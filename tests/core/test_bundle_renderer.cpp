@@ -8,6 +8,7 @@
 #include <herd/core/dependency_graph.hpp>
 #include <herd/core/diagnostic_sink.hpp>
 #include <herd/core/policy.hpp>
+#include <herd/core/sha256.hpp>
 #include <herd/core/stack.hpp>
 #include <herd/core/yaml_loader.hpp>
 
@@ -71,8 +72,8 @@ RenderedStack render(std::string_view yaml, const ConfigMapValues& config_maps =
 const json& bundle_of(const RenderedStack& rendered, const std::string& chart) {
   static const json none = json::object();
   for (const auto& bundle : rendered.bundles) {
-    if (bundle.chart == chart) {
-      return bundle.object;
+    if (bundle.chart() == chart) {
+      return bundle.object();
     }
   }
   ADD_FAILURE() << "no Bundle for chart \"" << chart << "\"";
@@ -81,7 +82,7 @@ const json& bundle_of(const RenderedStack& rendered, const std::string& chart) {
 
 bool has_policy_bundle(const RenderedStack& rendered) {
   return std::any_of(rendered.bundles.begin(), rendered.bundles.end(),
-                     [](const RenderedBundle& bundle) { return bundle.chart.empty(); });
+                     [](const RenderedBundle& bundle) { return bundle.chart().empty(); });
 }
 
 // ConfigMaps known by "name/key", standing in for the ones next to the Stack.
@@ -321,9 +322,9 @@ TEST(BundleRendererFleetSchema, EveryExampleRendersBundlesFleetAccepts) {
     ASSERT_FALSE(effective.stack.charts.empty());
     EXPECT_EQ(rendered.bundles.size(), effective.stack.charts.size() + (has_policy_bundle(rendered) ? 1 : 0));
     for (const auto& bundle : rendered.bundles) {
-      EXPECT_THAT(test::fleet_problems(bundle.object), IsEmpty())
-          << bundle.object["metadata"]["name"] << "\n"
-          << test::lines_text(test::fleet_problems(bundle.object));
+      EXPECT_THAT(test::fleet_problems(bundle.object()), IsEmpty())
+          << bundle.object()["metadata"]["name"] << "\n"
+          << test::lines_text(test::fleet_problems(bundle.object()));
     }
   }
 }
@@ -345,60 +346,101 @@ TEST_P(FleetAcceptsTheBundlesOf, GeneratedStack) {
 
   ASSERT_FALSE(rendered.bundles.empty());
   for (const auto& bundle : rendered.bundles) {
-    EXPECT_THAT(test::fleet_problems(bundle.object), IsEmpty())
-        << bundle.object["metadata"]["name"] << "\n"
-        << test::lines_text(test::fleet_problems(bundle.object)) << bundle.object.dump(2);
+    EXPECT_THAT(test::fleet_problems(bundle.object()), IsEmpty())
+        << bundle.object()["metadata"]["name"] << "\n"
+        << test::lines_text(test::fleet_problems(bundle.object())) << bundle.object().dump(2);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    BundleRendererFleetSchema,
-    FleetAcceptsTheBundlesOf,
-    ::testing::Values(
-        feature_case("EveryFeatureWithConfigMapValues",
-                     std::string(k_every_feature),
-                     k_every_feature_config_maps),
-        feature_case("EveryFeatureWithoutConfigMapValues", std::string(k_every_feature)),
-        feature_case("OverrideByClusterIds",
-                     one_chart_stack("ids",
-                                     "  targets:\n    clusterIds: [c-m-a, c-m-b]\n",
-                                     "      overrides:\n        - clusterIds: [c-m-a]\n"
-                                     "          values: {inline: {replicas: 2}}\n")),
-        feature_case("OverrideBySelector",
-                     one_chart_stack("sel",
-                                     "  targets:\n    selector: {matchLabels: {env: prod}}\n",
-                                     "      overrides:\n        - selector: {matchLabels: {zone: a}}\n"
-                                     "          values: {inline: {replicas: 2}}\n")),
-        feature_case(
-            "OverrideByIdsAndSelector",
-            one_chart_stack("both",
-                            "  targets:\n    clusterGroup: gpus\n",
-                            "      overrides:\n        - clusterIds: [c-m-a]\n"
-                            "          selector: {matchExpressions: [{key: zone, operator: Exists}]}\n"
-                            "          values: {inline: {replicas: 2}}\n")),
-        feature_case("SecretRefs",
-                     one_chart_stack("secrets",
-                                     "  targets:\n    clusterIds: [c-m-a]\n",
-                                     "      values:\n        secretRefs:\n          - name: creds\n"
-                                     "          - {name: more, key: extra.yaml}\n")),
-        feature_case(
-            "WaitWithoutTimeout",
-            one_chart_stack("waiting", "  targets:\n    clusterIds: [c-m-a]\n", "      wait: true\n")),
-        feature_case("NoWait",
-                     one_chart_stack("fire-and-forget", "  targets:\n    clusterIds: [c-m-a]\n", "")),
-        feature_case("PausedOnTheLocalCluster",
-                     one_chart_stack("paused", "  paused: true\n  targets:\n    clusterIds: [local]\n", "")),
-        feature_case("ClusterGroupOnly",
-                     one_chart_stack("group", "  targets:\n    clusterGroup: gpus\n", "")),
-        feature_case("LongStackNameSecurityAndObservabilityOn",
-                     one_chart_stack("a-stack-name-long-enough-to-push-every-bundle-name.over-fleet-limits",
-                                     "  security: enabled\n  observability: enabled\n"
-                                     "  targets:\n    clusterIds: [c-m-a]\n",
-                                     "      chart: qdrant\n      wait: true\n      timeout: 90s\n")),
-        feature_case("LongStackNameSecurityAndObservabilityOff",
-                     one_chart_stack(std::string(200, 'n'), "  targets:\n    clusterIds: [c-m-a]\n", "")),
-        feature_case("RagInferencePlatform", std::string(test::k_rag_inference_platform))),
-    [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
+std::vector<FeatureCase> feature_cases() {
+  return {
+      feature_case("EveryFeatureWithConfigMapValues", std::string(k_every_feature),
+                   k_every_feature_config_maps),
+      feature_case("EveryFeatureWithoutConfigMapValues", std::string(k_every_feature)),
+      feature_case("OverrideByClusterIds",
+                   one_chart_stack("ids", "  targets:\n    clusterIds: [c-m-a, c-m-b]\n",
+                                   "      overrides:\n        - clusterIds: [c-m-a]\n"
+                                   "          values: {inline: {replicas: 2}}\n")),
+      feature_case("OverrideBySelector",
+                   one_chart_stack("sel", "  targets:\n    selector: {matchLabels: {env: prod}}\n",
+                                   "      overrides:\n        - selector: {matchLabels: {zone: a}}\n"
+                                   "          values: {inline: {replicas: 2}}\n")),
+      feature_case("OverrideByIdsAndSelector",
+                   one_chart_stack("both", "  targets:\n    clusterGroup: gpus\n",
+                                   "      overrides:\n        - clusterIds: [c-m-a]\n"
+                                   "          selector: {matchExpressions: [{key: zone, operator: Exists}]}\n"
+                                   "          values: {inline: {replicas: 2}}\n")),
+      feature_case("SecretRefs",
+                   one_chart_stack("secrets", "  targets:\n    clusterIds: [c-m-a]\n",
+                                   "      values:\n        secretRefs:\n          - name: creds\n"
+                                   "          - {name: more, key: extra.yaml}\n")),
+      feature_case("WaitWithoutTimeout",
+                   one_chart_stack("waiting", "  targets:\n    clusterIds: [c-m-a]\n", "      wait: true\n")),
+      feature_case("NoWait", one_chart_stack("fire-and-forget", "  targets:\n    clusterIds: [c-m-a]\n", "")),
+      feature_case("PausedOnTheLocalCluster",
+                   one_chart_stack("paused", "  paused: true\n  targets:\n    clusterIds: [local]\n", "")),
+      feature_case("ClusterGroupOnly", one_chart_stack("group", "  targets:\n    clusterGroup: gpus\n", "")),
+      feature_case("LongStackNameSecurityAndObservabilityOn",
+                   one_chart_stack("a-stack-name-long-enough-to-push-every-bundle-name.over-fleet-limits",
+                                   "  security: enabled\n  observability: enabled\n"
+                                   "  targets:\n    clusterIds: [c-m-a]\n",
+                                   "      chart: qdrant\n      wait: true\n      timeout: 90s\n")),
+      feature_case("LongStackNameSecurityAndObservabilityOff",
+                   one_chart_stack(std::string(200, 'n'), "  targets:\n    clusterIds: [c-m-a]\n", "")),
+      feature_case("RagInferencePlatform", std::string(test::k_rag_inference_platform)),
+      feature_case("ValuesThatNeedEscaping",
+                   one_chart_stack(
+                       "escaped", "  targets:\n    clusterIds: [c-m-a]\n",
+                       "      values:\n        inline:\n"
+                       "          note: \"say \\\"hi\\\" \\\\ \\u00fcn\\u00efc\\u00f8d\\u00e9 \\t \\u0001\"\n"
+                       "          \"key with \\\"quotes\\\"\": x\n"))};
+}
+
+INSTANTIATE_TEST_SUITE_P(BundleRendererFleetSchema,
+                         FleetAcceptsTheBundlesOf,
+                         ::testing::ValuesIn(feature_cases()),
+                         [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
+
+// The renderer writes each Bundle's JSON text directly; it must be exactly what dumping the object gives
+// (keys sorted, compact, the same escaping), or Bundles would change bytes (and rendered-hash) between
+// versions.
+class BundleTextOf : public ::testing::TestWithParam<FeatureCase> {};
+
+TEST_P(BundleTextOf, GeneratedStackIsTheCanonicalDumpOfItsObject) {
+  const RenderedStack rendered = render(GetParam().yaml, GetParam().config_maps);
+
+  ASSERT_FALSE(rendered.bundles.empty());
+  for (const auto& bundle : rendered.bundles) {
+    EXPECT_EQ(json::parse(bundle.text()).dump(), bundle.text());
+    EXPECT_EQ(bundle.object().dump(), bundle.text());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BundleRenderer,
+                         BundleTextOf,
+                         ::testing::ValuesIn(feature_cases()),
+                         [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
+
+TEST(BundleRenderer, EveryExampleRendersCanonicalJsonText) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(HERD_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    SCOPED_TRACE(entry.path().filename().string());
+    const EffectiveStack effective = effective_stack(read_file(entry.path()));
+    for (const auto& bundle : render_bundles(effective.stack, default_policy()).bundles) {
+      EXPECT_EQ(json::parse(bundle.text()).dump(), bundle.text());
+    }
+  }
+}
+
+TEST(BundleRenderer, EscapedValuesSurviveTheTextIntact) {
+  const RenderedStack rendered = render(feature_cases().back().yaml);
+
+  const json& values = bundle_of(rendered, "app")["spec"]["helm"]["values"];
+  EXPECT_EQ(values["note"], "say \"hi\" \\ \u00fcn\u00efc\u00f8d\u00e9 \t \u0001");
+  EXPECT_EQ(values["key with \"quotes\""], "x");
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // What each Bundle says (DESIGN §5).
@@ -407,17 +449,17 @@ TEST(BundleRenderer, OneBundlePerChartInTheWorkspaceWithThePolicyBundleFirst) {
   const RenderedStack rendered = render(k_every_feature, k_every_feature_config_maps);
 
   ASSERT_EQ(rendered.bundles.size(), 4U);
-  EXPECT_EQ(rendered.bundles[0].chart, "");
-  EXPECT_EQ(rendered.bundles[1].chart, "gpu-operator");
-  EXPECT_EQ(rendered.bundles[2].chart, "qdrant");
-  EXPECT_EQ(rendered.bundles[3].chart, "llm");
-  EXPECT_EQ(rendered.bundles[0].object["metadata"]["name"], "team-a-everything-herd-policy");
-  EXPECT_EQ(rendered.bundles[1].object["metadata"]["name"], "team-a-everything-gpu-operator");
-  EXPECT_EQ(rendered.bundles[3].object["metadata"]["name"], "team-a-everything-llm");
+  EXPECT_EQ(rendered.bundles[0].chart(), "");
+  EXPECT_EQ(rendered.bundles[1].chart(), "gpu-operator");
+  EXPECT_EQ(rendered.bundles[2].chart(), "qdrant");
+  EXPECT_EQ(rendered.bundles[3].chart(), "llm");
+  EXPECT_EQ(rendered.bundles[0].object()["metadata"]["name"], "team-a-everything-herd-policy");
+  EXPECT_EQ(rendered.bundles[1].object()["metadata"]["name"], "team-a-everything-gpu-operator");
+  EXPECT_EQ(rendered.bundles[3].object()["metadata"]["name"], "team-a-everything-llm");
   for (const auto& bundle : rendered.bundles) {
-    EXPECT_EQ(bundle.object["apiVersion"], "fleet.cattle.io/v1alpha1");
-    EXPECT_EQ(bundle.object["kind"], "Bundle");
-    EXPECT_EQ(bundle.object["metadata"]["namespace"], "fleet-default");
+    EXPECT_EQ(bundle.object()["apiVersion"], "fleet.cattle.io/v1alpha1");
+    EXPECT_EQ(bundle.object()["kind"], "Bundle");
+    EXPECT_EQ(bundle.object()["metadata"]["namespace"], "fleet-default");
   }
 }
 
@@ -435,13 +477,13 @@ TEST(BundleRenderer, TheOnlyAnnotationIsTheRenderedHash) {
   const RenderedStack rendered = render(k_every_feature, k_every_feature_config_maps);
 
   for (const auto& bundle : rendered.bundles) {
-    const json& annotations = bundle.object["metadata"]["annotations"];
+    const json& annotations = bundle.object()["metadata"]["annotations"];
     ASSERT_EQ(annotations.size(), 1U) << annotations;
     const std::string hash = annotations.value(std::string(k_rendered_hash_annotation), "");
     EXPECT_TRUE(std::regex_match(hash, std::regex("^[0-9a-f]{64}$"))) << hash;
     // Of the labels and the spec as JSON: a reconciler of another version recomputes it from the same bytes.
-    EXPECT_EQ(hash, herd::core::sha256_hex(bundle.object["metadata"]["labels"].dump() +
-                                           bundle.object["spec"].dump()));
+    EXPECT_EQ(hash, herd::core::sha256_hex(bundle.object()["metadata"]["labels"].dump() +
+                                           bundle.object()["spec"].dump()));
   }
 }
 
@@ -695,7 +737,7 @@ TEST(BundleRenderer, PausedStackPausesEveryBundle) {
 
   ASSERT_EQ(paused.bundles.size(), 4U);
   for (const auto& bundle : paused.bundles) {
-    EXPECT_EQ(bundle.object["spec"]["paused"], true) << bundle.chart;
+    EXPECT_EQ(bundle.object()["spec"]["paused"], true) << bundle.chart();
   }
   EXPECT_EQ(bundle_of(running, "app")["spec"]["paused"], false);
 }
@@ -719,7 +761,7 @@ TEST(BundleRenderer, NeverRestartedBundlesHaveNoForceSyncGeneration) {
   const RenderedStack rendered = render(restarted("    unrelated: \"1\"\n"));
 
   for (const auto& bundle : rendered.bundles) {
-    EXPECT_FALSE(bundle.object["spec"].contains("forceSyncGeneration")) << bundle.chart;
+    EXPECT_FALSE(bundle.object()["spec"].contains("forceSyncGeneration")) << bundle.chart();
   }
 }
 
@@ -730,8 +772,8 @@ TEST(BundleRenderer, RestartCountersSumIntoForceSyncGenerationOfTheirBundles) {
   EXPECT_EQ(bundle_of(rendered, "app")["spec"]["forceSyncGeneration"], 2);
   EXPECT_EQ(bundle_of(rendered, "web")["spec"]["forceSyncGeneration"], 5);
   for (const auto& bundle : rendered.bundles) {
-    EXPECT_THAT(test::fleet_problems(bundle.object), IsEmpty())
-        << test::lines_text(test::fleet_problems(bundle.object));
+    EXPECT_THAT(test::fleet_problems(bundle.object()), IsEmpty())
+        << test::lines_text(test::fleet_problems(bundle.object()));
   }
 }
 
@@ -745,8 +787,8 @@ TEST(BundleRenderer, AChartRestartChangesOnlyThatChartsBundleAndItsHash) {
   EXPECT_NE(bundle_of(before, "web")["metadata"]["annotations"],
             bundle_of(after, "web")["metadata"]["annotations"]);
   EXPECT_EQ(
-      render(restarted("    force-sync-generation.herd.suse.com/web: \"2\"\n")).bundles[1].object.dump(),
-      after.bundles[1].object.dump())
+      render(restarted("    force-sync-generation.herd.suse.com/web: \"2\"\n")).bundles[1].object().dump(),
+      after.bundles[1].object().dump())
       << "deterministic";
 }
 
@@ -755,9 +797,9 @@ TEST(BundleRenderer, WholeStackRestartAlsoRedeploysThePolicyBundle) {
 
   ASSERT_TRUE(has_policy_bundle(rendered));
   for (const auto& bundle : rendered.bundles) {
-    EXPECT_EQ(bundle.object["spec"]["forceSyncGeneration"], 7) << bundle.chart;
-    EXPECT_THAT(test::fleet_problems(bundle.object), IsEmpty())
-        << test::lines_text(test::fleet_problems(bundle.object));
+    EXPECT_EQ(bundle.object()["spec"]["forceSyncGeneration"], 7) << bundle.chart();
+    EXPECT_THAT(test::fleet_problems(bundle.object()), IsEmpty())
+        << test::lines_text(test::fleet_problems(bundle.object()));
   }
 }
 
@@ -880,8 +922,8 @@ TEST(BundleRenderer, NamespaceLabelsAndAnnotationsOfEnabledFeaturesGoToEveryName
   EXPECT_EQ(manifests[0]["metadata"]["annotations"],
             json({{"helm.sh/resource-policy", "keep"}, {"observability.example.com/owner", "herd"}}));
   for (const auto& bundle : rendered.bundles) {
-    EXPECT_THAT(test::fleet_problems(bundle.object), IsEmpty())
-        << test::lines_text(test::fleet_problems(bundle.object));
+    EXPECT_THAT(test::fleet_problems(bundle.object()), IsEmpty())
+        << test::lines_text(test::fleet_problems(bundle.object()));
   }
 }
 
@@ -1032,7 +1074,7 @@ TEST(BundleRenderer, NeuVectorServiceLabelIsAValidLabelValueForLongStackNames) {
 std::string dump_all(const RenderedStack& rendered) {
   std::string out;
   for (const auto& bundle : rendered.bundles) {
-    out += bundle.object.dump() + "\n";
+    out += bundle.object().dump() + "\n";
   }
   return out;
 }

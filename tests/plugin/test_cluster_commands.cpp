@@ -387,7 +387,8 @@ TEST_F(ClusterCommands, RestartedStackRendersBundlesWithForceSyncGeneration) {
   const herd::core::RenderedStack rendered =
       herd::core::render_bundles(herd::core::stack_from_json(object), herd::core::default_policy());
   for (const auto& bundle : rendered.bundles) {
-    EXPECT_EQ(bundle.object["spec"]["forceSyncGeneration"], bundle.chart == "web" ? 3 : 1) << bundle.chart;
+    EXPECT_EQ(bundle.object()["spec"]["forceSyncGeneration"], bundle.chart() == "web" ? 3 : 1)
+        << bundle.chart();
   }
 }
 

@@ -101,7 +101,7 @@ herd::core::RenderedStack render(json stack, const json& config_maps = json::obj
 std::vector<json> as_live(const herd::core::RenderedStack& rendered) {
   std::vector<json> live;
   for (const auto& bundle : rendered.bundles) {
-    json object = bundle.object;
+    json object = bundle.object();
     object["metadata"]["uid"] = "0b0e3c5e-8f52-4a8f-9d6a-3c3f1f0e8a11";
     object["metadata"]["resourceVersion"] = "4711";
     object["metadata"]["generation"] = 3;
@@ -439,7 +439,7 @@ std::vector<json> fleet_clusters() {
 }
 
 json first_bundle(const json& stack) {
-  return render(stack).bundles.front().object;
+  return render(stack).bundles.front().object();
 }
 
 TEST(ResolveTargets, ClusterIdsMatchRanchersClusterNameLabelInTheBundlesWorkspaceOnly) {
@@ -550,7 +550,7 @@ protected:
   // Stores the Bundles `stack` renders, as the reconciler would have applied them.
   void apply_rendered(const json& stack, const json& config_maps = json::object()) {
     for (const auto& bundle : render(stack, config_maps).bundles) {
-      server->put(bundle.object);
+      server->put(bundle.object());
     }
   }
 
@@ -812,7 +812,7 @@ TEST_F(LivePlan, ManyNewBundlesAreLookedForInOneListNotOneGetEach) {
                                        {"repo", "https://charts.example.com"},
                                        {"version", "1.0.0"}});
   }
-  json foreign = render(stack).bundles.back().object;
+  json foreign = render(stack).bundles.back().object();
   foreign["metadata"]["labels"] = json::object();
   server->put(foreign);
   server->clear_logs();
@@ -843,9 +843,10 @@ TEST_F(LivePlan, AStackBeingDeletedTakesItsBundlesWithIt) {
 }
 
 TEST_F(LivePlan, ABundleNameHeldByAnotherOwnerFailsThePlan) {
-  for (auto bundle : render(stack_document()).bundles) {
-    bundle.object["metadata"]["labels"] = {{"app.kubernetes.io/managed-by", "gitjob"}};
-    server->put(bundle.object);
+  for (const auto& bundle : render(stack_document()).bundles) {
+    json foreign = bundle.object();
+    foreign["metadata"]["labels"] = {{"app.kubernetes.io/managed-by", "gitjob"}};
+    server->put(foreign);
   }
 
   const CliResult result = herd({"plan", "-f", stack_file(stack_document()), "--live"});

@@ -507,7 +507,7 @@ void seed_stack(api::ApiServer& server, const json& stack, const std::string& fi
   }
   server.put(effective);
   for (const auto& bundle : rendered.bundles) {
-    server.put(bundle.object);
+    server.put(bundle.object());
   }
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,10 +33,24 @@ Result<nlohmann::json> config_map_values(const nlohmann::json* config_map,
                                          const std::string& name,
                                          const std::string& key);
 
-// One rendered Fleet Bundle and what it came from.
-struct RenderedBundle {
-  std::string chart; // the Stack's chart name; empty for the policy Bundle
-  nlohmann::json object;
+// One rendered Fleet Bundle and what it came from. The Bundle is kept as text, compact JSON with sorted keys
+// (what nlohmann::json::dump() writes): rendering writes it directly, and the reconciler sends it. The object
+// is parsed from it on first use.
+class RenderedBundle {
+public:
+  RenderedBundle(std::string chart, std::string text);
+
+  // The Stack's chart name; empty for the policy Bundle.
+  [[nodiscard]] const std::string& chart() const { return m_chart; }
+  [[nodiscard]] const std::string& text() const { return m_text; }
+  // The Bundle as an object, parsed once (thread-safe; copies of a RenderedBundle share it).
+  [[nodiscard]] const nlohmann::json& object() const;
+
+private:
+  struct Parsed;
+  std::string m_chart;
+  std::string m_text;
+  std::shared_ptr<Parsed> m_parsed;
 };
 
 struct RenderedStack {

@@ -56,6 +56,4 @@ Result<Policy> parse_policy(std::string_view yaml, std::string_view file);
 // The built-in policy (schema/default-policy.yaml).
 const Policy& default_policy();
 
-std::string sha256_hex(std::string_view data);
-
 } // namespace herd::core
