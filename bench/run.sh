@@ -126,7 +126,7 @@ Median wall time of 200 runs each:
 | \`/bin/true\` | ${true_us} |
 
 Herd's own share is the difference from the floor. The floor is what loading yaml-cpp and libstdc++ (and
-relocating the statically linked libcrypto) costs on this machine. Debian's shared cpp-httplib, with OpenSSL,
+relocating the statically linked SHA-256 of libcrypto) costs on this machine. Debian's shared cpp-httplib, with OpenSSL,
 zlib and brotli, is loaded only by the cluster commands (\`kubectl-herd-cluster.so\`): it used to cost every
 start about 9 ms more.
 RESULTS
