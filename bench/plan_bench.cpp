@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -35,12 +36,16 @@ herd::core::Stack generated_stack(std::size_t charts) {
     chart.wait = i % 2 == 0;
     chart.timeout = chart.wait ? "10m" : "";
     chart.inline_values = {{"replicaCount", 2}, {"resources", {{"limits", {{"memory", "1Gi"}}}}}};
-    // Up to three dependencies on earlier charts: a random DAG.
+    // Up to three distinct dependencies on earlier charts (the schema forbids repeats): a random DAG.
     if (i > 0) {
       std::uniform_int_distribution<std::size_t> pick(0, i - 1);
       const std::size_t count = i < 3 ? i : 3;
-      for (std::size_t k = 0; k < count; ++k) {
-        chart.depends_on.push_back("chart-" + std::to_string(pick(random)));
+      while (chart.depends_on.size() < count) {
+        std::string dependency = "chart-" + std::to_string(pick(random));
+        if (std::find(chart.depends_on.begin(), chart.depends_on.end(), dependency) ==
+            chart.depends_on.end()) {
+          chart.depends_on.push_back(std::move(dependency));
+        }
       }
     }
     stack.charts.push_back(std::move(chart));

@@ -20,6 +20,7 @@ taskset -c 0 "$build/bin/herd-lint-bench" --benchmark_repetitions="$reps" --benc
 
 plan_json=$(mktemp)
 taskset -c 0 "$build/bin/herd-plan-bench" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+  --benchmark_enable_random_interleaving=true \
   --benchmark_format=json >"$plan_json"
 
 median() { # benchmark name, field[, file]

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <span>
 #include <unordered_map>
 
 namespace herd::core {
@@ -514,11 +515,11 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
     text.begin_object();
     text.key("defaultNamespace");
     text.string(chart.namespace_name);
-    bool depends = !policy_name.empty();
-    for (const auto& dependency : chart.depends_on) {
-      depends = depends || (dependency != chart.name && graph.find(dependency) != SIZE_MAX);
-    }
-    if (depends) {
+    // The graph's edges: dependsOn in order without unknown names, the chart itself or repeats (the schema
+    // forbids repeats), and no name lookups here: on large Stacks those random probes grow faster than the
+    // chart count.
+    const std::span<const DependencyGraph::Edge> dependencies = graph.dependencies(c);
+    if (!policy_name.empty() || !dependencies.empty()) {
       text.key("dependsOn");
       text.begin_array();
       if (!policy_name.empty()) {
@@ -528,15 +529,12 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
         text.string(policy_name);
         text.end_object();
       }
-      for (const auto& dependency : chart.depends_on) {
-        const std::size_t node = graph.find(dependency);
-        if (node != SIZE_MAX && dependency != chart.name) {
-          text.element();
-          text.begin_object();
-          text.key("name");
-          text.string(names[node]);
-          text.end_object();
-        }
+      for (const DependencyGraph::Edge& edge : dependencies) {
+        text.element();
+        text.begin_object();
+        text.key("name");
+        text.string(names[edge.to]);
+        text.end_object();
       }
       text.end_array();
     }

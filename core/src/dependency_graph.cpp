@@ -5,13 +5,17 @@
 
 namespace herd::core {
 
-DependencyGraph::DependencyGraph(const std::vector<Chart>& charts) : m_edges(charts.size()) {
+DependencyGraph::DependencyGraph(const std::vector<Chart>& charts) {
   m_index.reserve(charts.size());
+  m_first_edge.reserve(charts.size() + 1);
+  std::vector<bool> duplicate(charts.size(), false);
   for (std::size_t i = 0; i < charts.size(); ++i) {
-    m_index.emplace(charts[i].name, i);
+    duplicate[i] = !m_index.emplace(charts[i].name, i).second;
   }
   for (std::size_t i = 0; i < charts.size(); ++i) {
-    if (m_index.at(charts[i].name) != i) {
+    const std::size_t first = m_edges.size();
+    m_first_edge.push_back(first);
+    if (duplicate[i]) {
       continue; // a duplicate name: its edges would be ambiguous
     }
     const auto& deps = charts[i].depends_on;
@@ -20,13 +24,14 @@ DependencyGraph::DependencyGraph(const std::vector<Chart>& charts) : m_edges(cha
       if (it == m_index.end() || it->second == i) {
         continue;
       }
-      const bool repeated = std::any_of(m_edges[i].begin(), m_edges[i].end(),
+      const bool repeated = std::any_of(m_edges.begin() + static_cast<std::ptrdiff_t>(first), m_edges.end(),
                                         [&](const Edge& edge) { return edge.to == it->second; });
       if (!repeated) {
-        m_edges[i].push_back({it->second, entry});
+        m_edges.push_back({it->second, entry});
       }
     }
   }
+  m_first_edge.push_back(m_edges.size());
 }
 
 std::size_t DependencyGraph::find(const std::string& name) const {
@@ -36,7 +41,7 @@ std::size_t DependencyGraph::find(const std::string& name) const {
 
 std::vector<std::vector<std::size_t>> DependencyGraph::cycles() const {
   enum : std::uint8_t { white, grey, black };
-  const std::size_t n = m_edges.size();
+  const std::size_t n = size();
   std::vector<std::uint8_t> colour(n, white);
   std::vector<std::size_t> stack_position(n, SIZE_MAX);
   std::vector<std::vector<std::size_t>> found;
@@ -54,13 +59,14 @@ std::vector<std::vector<std::size_t>> DependencyGraph::cycles() const {
     stack_position[root] = 0;
     while (!stack.empty()) {
       Frame& frame = stack.back();
-      if (frame.next_edge == m_edges[frame.node].size()) {
+      const std::span<const Edge> edges = dependencies(frame.node);
+      if (frame.next_edge == edges.size()) {
         colour[frame.node] = black;
         stack_position[frame.node] = SIZE_MAX;
         stack.pop_back();
         continue;
       }
-      const std::size_t to = m_edges[frame.node][frame.next_edge++].to;
+      const std::size_t to = edges[frame.next_edge++].to;
       if (colour[to] == white) {
         colour[to] = grey;
         stack_position[to] = stack.size();
@@ -80,13 +86,23 @@ std::vector<std::vector<std::size_t>> DependencyGraph::cycles() const {
 }
 
 std::vector<std::vector<std::size_t>> DependencyGraph::waves() const {
-  const std::size_t n = m_edges.size();
+  const std::size_t n = size();
+  // The reverse edges (who depends on each node), as compressed rows like the edges.
   std::vector<std::size_t> pending(n, 0);
-  std::vector<std::vector<std::size_t>> dependents(n);
+  std::vector<std::size_t> first_dependent(n + 1, 0);
+  for (const Edge& edge : m_edges) {
+    ++first_dependent[edge.to + 1];
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    pending[i] = m_edges[i].size();
-    for (const Edge& edge : m_edges[i]) {
-      dependents[edge.to].push_back(i);
+    first_dependent[i + 1] += first_dependent[i];
+  }
+  std::vector<std::size_t> dependents(m_edges.size());
+  std::vector<std::size_t> filled(first_dependent.begin(), first_dependent.end() - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::span<const Edge> edges = dependencies(i);
+    pending[i] = edges.size();
+    for (const Edge& edge : edges) {
+      dependents[filled[edge.to]++] = i;
     }
   }
   std::vector<std::vector<std::size_t>> result;
@@ -99,9 +115,9 @@ std::vector<std::vector<std::size_t>> DependencyGraph::waves() const {
   while (!current.empty()) {
     std::vector<std::size_t> next;
     for (std::size_t node : current) {
-      for (std::size_t dependent : dependents[node]) {
-        if (--pending[dependent] == 0) {
-          next.push_back(dependent);
+      for (std::size_t d = first_dependent[node]; d < first_dependent[node + 1]; ++d) {
+        if (--pending[dependents[d]] == 0) {
+          next.push_back(dependents[d]);
         }
       }
     }
