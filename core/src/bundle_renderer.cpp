@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <span>
 #include <unordered_map>
 
@@ -117,18 +118,56 @@ public:
   }
   // Starts an array element.
   void element() { separate(); }
+  // Escapes as dump() does: the two-character escapes, \u00XX for other control characters, everything else
+  // as is. Text with bytes above 0x7F goes through nlohmann itself, for its UTF-8 check.
   void string(std::string_view text) {
-    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-      const auto byte = static_cast<unsigned char>(c);
-      return byte >= 0x20 && byte < 0x80 && c != '"' && c != '\\';
-    });
-    if (plain) {
-      m_out += '"';
-      m_out += text;
-      m_out += '"';
-    } else {
-      m_out += json(text).dump(); // nlohmann's escaping, and its error on invalid UTF-8
+    const bool ascii =
+        std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (!ascii) {
+      m_out += json(text).dump();
+      return;
     }
+    m_out += '"';
+    std::size_t run = 0; // the start of the characters not yet written, which need no escape
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto byte = static_cast<unsigned char>(text[i]);
+      if (byte >= 0x20 && byte != '"' && byte != '\\') {
+        continue;
+      }
+      m_out.append(text.substr(run, i - run));
+      run = i + 1;
+      switch (byte) {
+      case '"':
+        m_out += "\\\"";
+        break;
+      case '\\':
+        m_out += "\\\\";
+        break;
+      case '\b':
+        m_out += "\\b";
+        break;
+      case '\f':
+        m_out += "\\f";
+        break;
+      case '\n':
+        m_out += "\\n";
+        break;
+      case '\r':
+        m_out += "\\r";
+        break;
+      case '\t':
+        m_out += "\\t";
+        break;
+      default: {
+        static constexpr char hex[] = "0123456789abcdef";
+        m_out += "\\u00";
+        m_out += hex[byte >> 4];
+        m_out += hex[byte & 0xF];
+      }
+      }
+    }
+    m_out.append(text.substr(run));
+    m_out += '"';
   }
   void boolean(bool value) { m_out += value ? "true" : "false"; }
   void integer(std::int64_t value) { m_out += std::to_string(value); }
@@ -203,10 +242,9 @@ FeatureNamespaceMetadata namespace_metadata(const Stack& stack, const Policy& po
 }
 
 std::optional<RenderedBundle>
-render_policy_bundle(const Stack& stack, const Policy& policy, const json& targets) {
-  json resources = json::array();
-  json namespaces = json::array();
-  std::map<std::string, bool> seen_namespaces;
+render_policy_bundle(const Stack& stack, const Policy& policy, const std::string& targets) {
+  // Resource name and content: kept as strings, not json, since a 10,000-chart Stack has thousands.
+  std::vector<std::pair<std::string, std::string>> resources;
   auto add_resource = [&](const json& manifest) {
     const json& metadata = manifest.value("metadata", json::object());
     std::string name = manifest.value("kind", std::string("resource")) + "-";
@@ -214,7 +252,7 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const json& targe
       name += metadata["namespace"].get<std::string>() + "-";
     }
     name += metadata.value("name", std::string("unnamed")) + ".yaml";
-    resources.push_back({{"name", name}, {"content", manifest_content(manifest)}});
+    resources.emplace_back(std::move(name), manifest_content(manifest));
   };
   for (const auto& [enabled, feature] :
        {std::pair<bool, const FeaturePolicy*>{stack.security, &policy.security},
@@ -244,13 +282,47 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const json& targe
   if (resources.empty()) {
     return std::nullopt; // nothing to put in place first: no policy Bundle
   }
-  // The chart namespaces must exist before the namespaced policy objects in them. Helm keeps them on
-  // uninstall (they hold the workloads), and takeOwnership lets the policy Bundle adopt namespaces that
-  // already exist.
+  const std::string name = policy_bundle_name(stack);
+  std::string spec;
+  JsonText text(spec);
+  text.begin_object();
+  text.key("defaultNamespace");
+  text.string(stack.charts.empty() ? std::string("default") : stack.charts.front().namespace_name);
+  if (stack.force_sync_generation > 0) {
+    text.key("forceSyncGeneration");
+    text.integer(stack.force_sync_generation);
+  }
+  text.key("helm");
+  text.begin_object();
+  text.key("disablePreProcess");
+  text.boolean(true);
+  text.key("releaseName");
+  text.string(name); // unique per Stack namespace too: two Stacks may share a chart namespace
+  text.key("takeOwnership");
+  text.boolean(true);
+  text.key("timeoutSeconds");
+  text.integer(0);
+  text.end_object();
+  text.key("paused");
+  text.boolean(stack.paused);
+  text.key("resources");
+  text.begin_array();
+  auto write_resource = [&](const std::string& resource_name, const std::string& content) {
+    text.element();
+    text.begin_object();
+    text.key("content");
+    text.string(content);
+    text.key("name");
+    text.string(resource_name);
+    text.end_object();
+  };
+  // The chart namespaces come first: they must exist before the namespaced policy objects in them. Helm keeps
+  // them on uninstall (they hold the workloads), and takeOwnership lets the policy Bundle adopt namespaces
+  // that already exist.
   const FeatureNamespaceMetadata metadata = namespace_metadata(stack, policy);
-  json namespace_resources = json::array();
+  std::set<std::string_view> seen_namespaces;
   for (const auto& chart : stack.charts) {
-    if (seen_namespaces.emplace(chart.namespace_name, true).second) {
+    if (seen_namespaces.insert(chart.namespace_name).second) {
       json manifest = {
           {"apiVersion", "v1"},
           {"kind", "Namespace"},
@@ -260,31 +332,19 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const json& targe
       if (!metadata.labels.empty()) {
         manifest["metadata"]["labels"] = metadata.labels;
       }
-      namespace_resources.push_back(
-          {{"name", "Namespace-" + chart.namespace_name + ".yaml"}, {"content", manifest_content(manifest)}});
+      write_resource("Namespace-" + chart.namespace_name + ".yaml", manifest_content(manifest));
     }
   }
-  for (auto& resource : resources) {
-    namespace_resources.push_back(std::move(resource));
+  for (const auto& [resource_name, content] : resources) {
+    write_resource(resource_name, content);
   }
+  text.end_array();
+  text.key("targets");
+  text.raw(targets);
+  text.end_object();
   json labels = base_labels(stack);
   labels["herd.suse.com/component"] = "policy";
-  const std::string name = policy_bundle_name(stack);
-  json spec = {
-      {"defaultNamespace",
-       stack.charts.empty() ? std::string("default") : stack.charts.front().namespace_name},
-      {"helm",
-       {{"releaseName", name}, // unique per Stack namespace too: two Stacks may share a chart namespace
-        {"takeOwnership", true},
-        {"disablePreProcess", true},
-        {"timeoutSeconds", 0}}},
-      {"paused", stack.paused},
-      {"resources", std::move(namespace_resources)},
-      {"targets", targets}};
-  if (stack.force_sync_generation > 0) {
-    spec["forceSyncGeneration"] = stack.force_sync_generation;
-  }
-  return RenderedBundle("", bundle_text(name, stack.workspace, labels.dump(), spec.dump()));
+  return RenderedBundle("", bundle_text(name, stack.workspace, labels.dump(), spec));
 }
 
 } // namespace
@@ -465,14 +525,14 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
   RenderedStack rendered;
   rendered.bundles.reserve(stack.charts.size() + 1);
   const json targets = stack_targets(stack.targets);
-  std::optional<RenderedBundle> policy_bundle = render_policy_bundle(stack, policy, targets);
+  const std::string targets_text = targets.dump();
+  std::optional<RenderedBundle> policy_bundle = render_policy_bundle(stack, policy, targets_text);
   const std::string policy_name = policy_bundle ? policy_bundle_name(stack) : "";
   if (policy_bundle) {
     rendered.bundles.push_back(std::move(*policy_bundle));
   }
   // What every chart's Bundle shares, written once.
   const FeatureNamespaceMetadata namespace_meta = namespace_metadata(stack, policy);
-  const std::string targets_text = targets.dump();
   const std::string namespace_labels = namespace_meta.labels.empty() ? "" : namespace_meta.labels.dump();
   const std::string namespace_annotations =
       namespace_meta.annotations.empty() ? "" : namespace_meta.annotations.dump();

@@ -393,6 +393,7 @@ std::vector<FeatureCase> feature_cases() {
                        "escaped", "  targets:\n    clusterIds: [c-m-a]\n",
                        "      values:\n        inline:\n"
                        "          note: \"say \\\"hi\\\" \\\\ \\u00fcn\\u00efc\\u00f8d\\u00e9 \\t \\u0001\"\n"
+                       "          controls: \"\\b\\f\\n\\r\\u001f\\u007f/\"\n"
                        "          \"key with \\\"quotes\\\"\": x\n"))};
 }
 
@@ -434,12 +435,41 @@ TEST(BundleRenderer, EveryExampleRendersCanonicalJsonText) {
   }
 }
 
+// render_bundles is a library function: whatever a caller puts in the model, the text must stay valid JSON
+// equal to dump()'s, including characters lint would never let through.
+TEST(BundleRenderer, ControlCharactersInAnyFieldAreEscapedAsDumpEscapesThem) {
+  Stack stack;
+  stack.name = "odd";
+  stack.namespace_name = "default";
+  stack.workspace = "fleet-\x01"
+                    "default";
+  stack.targets.cluster_ids = {"c-m-\"a\"", "tab\there"};
+  Chart chart;
+  chart.name = "app";
+  chart.chart = "app\b\f\n\r\x1f\x7f";
+  chart.repo = "https://charts.example.com/\\path";
+  chart.version = "1.0.0";
+  chart.namespace_name = "ns";
+  chart.release_name = "app\"quoted\"";
+  stack.charts.push_back(chart);
+
+  const RenderedStack rendered = render_bundles(stack, default_policy());
+
+  ASSERT_EQ(rendered.bundles.size(), 1U);
+  EXPECT_EQ(json::parse(rendered.bundles[0].text()).dump(), rendered.bundles[0].text());
+  const json& helm = bundle_of(rendered, "app")["spec"]["helm"];
+  EXPECT_EQ(helm["chart"], "app\b\f\n\r\x1f\x7f");
+  EXPECT_EQ(helm["releaseName"], "app\"quoted\"");
+  EXPECT_EQ(helm["repo"], "https://charts.example.com/\\path");
+}
+
 TEST(BundleRenderer, EscapedValuesSurviveTheTextIntact) {
   const RenderedStack rendered = render(feature_cases().back().yaml);
 
   const json& values = bundle_of(rendered, "app")["spec"]["helm"]["values"];
   EXPECT_EQ(values["note"], "say \"hi\" \\ \u00fcn\u00efc\u00f8d\u00e9 \t \u0001");
   EXPECT_EQ(values["key with \"quotes\""], "x");
+  EXPECT_EQ(values["controls"], "\b\f\n\r\x1f\x7f/");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
