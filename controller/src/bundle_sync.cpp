@@ -40,11 +40,11 @@ std::string owner_of(const json& bundle) {
   return "Stack " + label(bundle, k_stack_namespace_label) + "/" + label(bundle, k_stack_label);
 }
 
-std::vector<BundleRef> sorted(std::map<std::pair<std::string, std::string>, BundleRef> refs) {
+std::vector<BundleRef> sorted(const std::map<std::pair<std::string, std::string>, BundleRef>& refs) {
   std::vector<BundleRef> out;
   out.reserve(refs.size());
-  for (auto& [key, ref] : refs) {
-    out.push_back(std::move(ref));
+  for (const auto& [key, ref] : refs) {
+    out.push_back(ref);
   }
   return out;
 }
@@ -111,7 +111,7 @@ plan_bundle_sync(const StackRef& stack, const core::RenderedStack& rendered, std
       remove.emplace(key, BundleRef{key.first, key.second, chart_of(*bundle)});
     }
   }
-  plan.remove = sorted(std::move(remove));
+  plan.remove = sorted(remove);
   return plan;
 }
 
@@ -123,7 +123,7 @@ std::vector<BundleRef> bundles_to_finalize(const StackRef& stack, std::span<cons
       remove.emplace(std::pair{ref.namespace_name, ref.name}, ref);
     }
   }
-  return sorted(std::move(remove));
+  return sorted(remove);
 }
 
 } // namespace herd::controller

@@ -207,15 +207,12 @@ bool NoProxy::bypasses(std::string_view host, int port) const {
       }
     }
   }
-  for (const DomainEntry& entry : m_domains) {
+  return std::any_of(m_domains.begin(), m_domains.end(), [&](const DomainEntry& entry) {
     const bool match =
         name.ends_with(entry.suffix) ||
         (entry.match_host && std::string_view(name) == std::string_view(entry.suffix).substr(1));
-    if (match && (entry.port.empty() || entry.port == port_text)) {
-      return true;
-    }
-  }
-  return false;
+    return match && (entry.port.empty() || entry.port == port_text);
+  });
 }
 
 ProxyEnvironment ProxyEnvironment::from(const Environment& environment) {

@@ -100,7 +100,11 @@ void print_text(const PlannedStack& planned, const core::Policy& policy, std::os
       } catch (const json::exception&) {
         value = "?";
       }
-      out << injected("    + " + path + " = " + value) << "  (" << reason << ")\n";
+      std::string line = "    + ";
+      line += path;
+      line += " = ";
+      line += value;
+      out << injected(line) << "  (" << reason << ")\n";
     }
   }
 
@@ -159,8 +163,7 @@ void print_text(const PlannedStack& planned, const core::Policy& policy, std::os
         }
         out << "    values from Secrets " << list << " (read by Fleet on each cluster)\n";
       }
-      for (std::size_t i = 0; i < chart.overrides.size(); ++i) {
-        const auto& entry = chart.overrides[i];
+      for (const auto& entry : chart.overrides) {
         std::string where;
         for (const auto& id : entry.cluster_ids) {
           where += (where.empty() ? "" : ", ") + id;
