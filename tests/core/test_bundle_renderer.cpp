@@ -422,6 +422,43 @@ INSTANTIATE_TEST_SUITE_P(BundleRenderer,
                          ::testing::ValuesIn(feature_cases()),
                          [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
 
+// Why Herd has no lint for "a dependent reaches clusters its dependency does not" (Fleet fails those
+// deployments): every chart Bundle of a Stack reaches exactly the Stack's targets. Overrides add targets only
+// to pick values, and targetRestrictions (the Stack's targets) keep them inside. If this ever stops holding
+// (per-chart targets), that lint is needed.
+class DependencyReachOf : public ::testing::TestWithParam<FeatureCase> {};
+
+TEST_P(DependencyReachOf, GeneratedStackIsTheSameForEveryChart) {
+  const RenderedStack rendered = render(GetParam().yaml, GetParam().config_maps);
+
+  std::optional<json> stack_reach;
+  for (const auto& bundle : rendered.bundles) {
+    const json& spec = bundle.object()["spec"];
+    json plain_targets = json::array();
+    bool overridden = false;
+    for (const auto& target : spec["targets"]) {
+      if (target["name"].get<std::string>().starts_with("override-")) {
+        overridden = true;
+      } else {
+        plain_targets.push_back(target);
+      }
+    }
+    if (overridden) {
+      ASSERT_TRUE(spec.contains("targetRestrictions")) << bundle.chart();
+      EXPECT_EQ(spec["targetRestrictions"], plain_targets) << bundle.chart();
+    }
+    if (!stack_reach) {
+      stack_reach = plain_targets;
+    }
+    EXPECT_EQ(plain_targets, *stack_reach) << bundle.chart();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BundleRenderer,
+                         DependencyReachOf,
+                         ::testing::ValuesIn(feature_cases()),
+                         [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
+
 TEST(BundleRenderer, EveryExampleRendersCanonicalJsonText) {
   for (const auto& entry : std::filesystem::directory_iterator(std::string(HERD_SOURCE_DIR) + "/examples")) {
     if (entry.path().extension() != ".yaml") {
