@@ -91,13 +91,6 @@ std::string manifest_content(const json& manifest) {
   return manifest.dump() + "\n";
 }
 
-json base_labels(const Stack& stack) {
-  return {{"app.kubernetes.io/managed-by", "herd"},
-          {"herd.suse.com/stack", label_value(stack.name)},
-          {"herd.suse.com/stack-namespace",
-           label_value(stack.namespace_name.empty() ? "default" : stack.namespace_name)}};
-}
-
 // Writes the compact JSON text nlohmann::json::dump() would give, straight into a string: rendering a
 // 10,000-chart Stack as json objects cost ~50 small allocations per Bundle, built and freed again, and
 // glibc's malloc spent more time on them than the rendering did. Keys must be appended in dump()'s (sorted)
@@ -185,6 +178,24 @@ private:
   std::string& m_out;
 };
 
+// A Bundle's labels as text: Herd's own three plus `key` (herd.suse.com/chart or herd.suse.com/component,
+// both sorting between them) set to `value`.
+std::string bundle_labels(const Stack& stack, std::string_view key, const std::string& value) {
+  std::string out;
+  JsonText text(out);
+  text.begin_object();
+  text.key("app.kubernetes.io/managed-by");
+  text.string("herd");
+  text.key(key);
+  text.string(label_value(value));
+  text.key("herd.suse.com/stack");
+  text.string(label_value(stack.name));
+  text.key("herd.suse.com/stack-namespace");
+  text.string(label_value(stack.namespace_name.empty() ? "default" : stack.namespace_name));
+  text.end_object();
+  return out;
+}
+
 // Assembles a Bundle from its parts, adding the single rendered-hash annotation: a hash of everything
 // rendered (the labels and the spec; no generation, no timestamp), so an unchanged Stack renders
 // byte-identical Bundles and the reconciler can skip them.
@@ -241,8 +252,10 @@ FeatureNamespaceMetadata namespace_metadata(const Stack& stack, const Policy& po
   return out;
 }
 
-std::optional<RenderedBundle>
-render_policy_bundle(const Stack& stack, const Policy& policy, const std::string& targets) {
+std::optional<RenderedBundle> render_policy_bundle(const Stack& stack,
+                                                   const Policy& policy,
+                                                   const FeatureNamespaceMetadata& namespace_meta,
+                                                   const std::string& targets) {
   // Resource name and content: kept as strings, not json, since a 10,000-chart Stack has thousands.
   std::vector<std::pair<std::string, std::string>> resources;
   auto add_resource = [&](const json& manifest) {
@@ -319,7 +332,6 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const std::string
   // The chart namespaces come first: they must exist before the namespaced policy objects in them. Helm keeps
   // them on uninstall (they hold the workloads), and takeOwnership lets the policy Bundle adopt namespaces
   // that already exist.
-  const FeatureNamespaceMetadata metadata = namespace_metadata(stack, policy);
   std::set<std::string_view> seen_namespaces;
   for (const auto& chart : stack.charts) {
     if (seen_namespaces.insert(chart.namespace_name).second) {
@@ -328,9 +340,9 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const std::string
           {"kind", "Namespace"},
           {"metadata",
            {{"name", chart.namespace_name}, {"annotations", {{"helm.sh/resource-policy", "keep"}}}}}};
-      merge_values(manifest["metadata"]["annotations"], metadata.annotations);
-      if (!metadata.labels.empty()) {
-        manifest["metadata"]["labels"] = metadata.labels;
+      merge_values(manifest["metadata"]["annotations"], namespace_meta.annotations);
+      if (!namespace_meta.labels.empty()) {
+        manifest["metadata"]["labels"] = namespace_meta.labels;
       }
       write_resource("Namespace-" + chart.namespace_name + ".yaml", manifest_content(manifest));
     }
@@ -342,9 +354,8 @@ render_policy_bundle(const Stack& stack, const Policy& policy, const std::string
   text.key("targets");
   text.raw(targets);
   text.end_object();
-  json labels = base_labels(stack);
-  labels["herd.suse.com/component"] = "policy";
-  return RenderedBundle("", bundle_text(name, stack.workspace, labels.dump(), spec));
+  return RenderedBundle("", bundle_text(name, stack.workspace,
+                                        bundle_labels(stack, "herd.suse.com/component", "policy"), spec));
 }
 
 } // namespace
@@ -526,19 +537,17 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
   rendered.bundles.reserve(stack.charts.size() + 1);
   const json targets = stack_targets(stack.targets);
   const std::string targets_text = targets.dump();
-  std::optional<RenderedBundle> policy_bundle = render_policy_bundle(stack, policy, targets_text);
+  // What every Bundle shares, written once.
+  const FeatureNamespaceMetadata namespace_meta = namespace_metadata(stack, policy);
+  std::optional<RenderedBundle> policy_bundle =
+      render_policy_bundle(stack, policy, namespace_meta, targets_text);
   const std::string policy_name = policy_bundle ? policy_bundle_name(stack) : "";
   if (policy_bundle) {
     rendered.bundles.push_back(std::move(*policy_bundle));
   }
-  // What every chart's Bundle shares, written once.
-  const FeatureNamespaceMetadata namespace_meta = namespace_metadata(stack, policy);
   const std::string namespace_labels = namespace_meta.labels.empty() ? "" : namespace_meta.labels.dump();
   const std::string namespace_annotations =
       namespace_meta.annotations.empty() ? "" : namespace_meta.annotations.dump();
-  const std::string stack_label = label_value(stack.name);
-  const std::string stack_namespace_label =
-      label_value(stack.namespace_name.empty() ? "default" : stack.namespace_name);
   const DependencyGraph graph(stack.charts);
   std::vector<std::string> names;
   names.reserve(stack.charts.size());
@@ -547,7 +556,6 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
   }
   const auto injected = injected_values_by_chart(stack);
 
-  std::string labels;
   std::string spec;
   for (std::size_t c = 0; c < stack.charts.size(); ++c) {
     const Chart& chart = stack.charts[c];
@@ -556,19 +564,6 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
         merged_values(chart, injected_here == injected.end() ? nullptr : &injected_here->second, config_maps,
                       rendered.unresolved_config_maps);
     const json& helm_values = values ? *values : chart.inline_values;
-
-    labels.clear();
-    JsonText label_text(labels);
-    label_text.begin_object();
-    label_text.key("app.kubernetes.io/managed-by");
-    label_text.string("herd");
-    label_text.key("herd.suse.com/chart");
-    label_text.string(label_value(chart.name));
-    label_text.key("herd.suse.com/stack");
-    label_text.string(stack_label);
-    label_text.key("herd.suse.com/stack-namespace");
-    label_text.string(stack_namespace_label);
-    label_text.end_object();
 
     spec.clear();
     JsonText text(spec);
@@ -674,7 +669,9 @@ RenderedStack render_bundles(const Stack& stack, const Policy& policy, const Con
       text.value(override_targets(chart, targets));
     }
     text.end_object();
-    rendered.bundles.emplace_back(chart.name, bundle_text(names[c], stack.workspace, labels, spec));
+    rendered.bundles.emplace_back(chart.name,
+                                  bundle_text(names[c], stack.workspace,
+                                              bundle_labels(stack, "herd.suse.com/chart", chart.name), spec));
   }
   return rendered;
 }

@@ -352,6 +352,10 @@ TEST_P(FleetAcceptsTheBundlesOf, GeneratedStack) {
   }
 }
 
+std::string feature_case_name(const ::testing::TestParamInfo<FeatureCase>& param) {
+  return param.param.name;
+}
+
 std::vector<FeatureCase> feature_cases() {
   return {
       feature_case("EveryFeatureWithConfigMapValues", std::string(k_every_feature),
@@ -400,7 +404,7 @@ std::vector<FeatureCase> feature_cases() {
 INSTANTIATE_TEST_SUITE_P(BundleRendererFleetSchema,
                          FleetAcceptsTheBundlesOf,
                          ::testing::ValuesIn(feature_cases()),
-                         [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
+                         feature_case_name);
 
 // The renderer writes each Bundle's JSON text directly; it must be exactly what dumping the object gives
 // (keys sorted, compact, the same escaping), or Bundles would change bytes (and rendered-hash) between
@@ -420,7 +424,7 @@ TEST_P(BundleTextOf, GeneratedStackIsTheCanonicalDumpOfItsObject) {
 INSTANTIATE_TEST_SUITE_P(BundleRenderer,
                          BundleTextOf,
                          ::testing::ValuesIn(feature_cases()),
-                         [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
+                         feature_case_name);
 
 // Why Herd has no lint for "a dependent reaches clusters its dependency does not" (Fleet fails those
 // deployments): every chart Bundle of a Stack reaches exactly the Stack's targets. Overrides add targets only
@@ -457,7 +461,7 @@ TEST_P(DependencyReachOf, GeneratedStackIsTheSameForEveryChart) {
 INSTANTIATE_TEST_SUITE_P(BundleRenderer,
                          DependencyReachOf,
                          ::testing::ValuesIn(feature_cases()),
-                         [](const ::testing::TestParamInfo<FeatureCase>& param) { return param.param.name; });
+                         feature_case_name);
 
 TEST(BundleRenderer, EveryExampleRendersCanonicalJsonText) {
   for (const auto& entry : std::filesystem::directory_iterator(std::string(HERD_SOURCE_DIR) + "/examples")) {
