@@ -1,10 +1,13 @@
+#include <herd/core/json_member.hpp>
 #include <herd/core/json_path.hpp>
 #include <herd/core/policy_template.hpp>
 #include <herd/core/stack.hpp>
 #include <herd/core/stack_mutator.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <optional>
 #include <set>
 
 namespace herd::core {
@@ -17,12 +20,17 @@ class Mutation {
 public:
   explicit Mutation(MutationResult& result) : m_result(result) {}
 
-  // Sets object[key] = value when the key is absent. Returns whether it did.
-  bool set_default(json& object, const std::string& key, json value, const std::string& path) {
-    if (!object.is_object() || object.contains(key)) {
+  // Sets object[key] = value when the key is absent. Returns whether it did. The json is built only then.
+  template <typename Value>
+  bool set_default(json& object, std::string_view key, const Value& value, std::string_view path) {
+    if (!object.is_object()) {
       return false;
     }
-    object[key] = std::move(value);
+    const auto [slot, inserted] = object.get_ref<json::object_t&>().try_emplace(std::string(key));
+    if (!inserted) {
+      return false;
+    }
+    slot->second = value;
     m_result.defaulted.push_back(join_path(path, key));
     m_result.changed = true;
     return true;
@@ -48,26 +56,49 @@ private:
   MutationResult& m_result;
 };
 
+// The policy's values for one chart under one feature: the "*" entry, then the chart's own (by its chart
+// name); nullptr where the policy has none. Looked up before anything is expanded: most charts have none.
+std::array<std::pair<const std::string*, const json*>, 2> feature_overlays(const FeaturePolicy& feature,
+                                                                           const std::string& chart_name) {
+  static const std::string any = "*";
+  std::array<std::pair<const std::string*, const json*>, 2> found{};
+  std::size_t next = 0;
+  for (const std::string* key : {&any, &chart_name}) {
+    const auto overlay = feature.values.find(*key);
+    if (overlay != feature.values.end() && overlay->is_object() && !overlay->empty()) {
+      found[next++] = {key, &*overlay};
+    }
+  }
+  return found;
+}
+
+// Injects one feature's policy values into a chart's inline values. `variables` is computed on first need
+// and shared by the features (only ${policyMode} differs between them).
 void apply_feature_values(Mutation& mutation,
                           json& chart,
                           const std::string& chart_path,
                           const FeaturePolicy& feature,
                           const std::string& feature_name,
-                          const std::string& stack_name) {
-  if (!chart.is_object() || !chart.value("name", json()).is_string()) {
+                          const std::string& stack_name,
+                          std::optional<TemplateVariables>& variables) {
+  const json* name = chart.is_object() ? &member(chart, "name") : nullptr;
+  if (name == nullptr || !name->is_string()) {
     return;
   }
-  const std::string name = chart["name"].get<std::string>();
-  const std::string chart_name =
-      chart.value("chart", json(name)).is_string() ? chart.value("chart", name) : name;
-  const std::string namespace_name =
-      chart.value("namespace", json(name)).is_string() ? chart.value("namespace", name) : name;
-  const TemplateVariables variables =
-      chart_template_variables(stack_name, name, namespace_name, feature.policy_mode);
-  for (const std::string& key : {std::string("*"), chart_name}) {
-    const auto overlay = feature.values.find(key);
-    if (overlay == feature.values.end() || !overlay->is_object() || overlay->empty()) {
-      continue;
+  const std::string& chart_name = string_member_ref(chart, "chart", name->get_ref<const std::string&>());
+  const auto overlays = feature_overlays(feature, chart_name);
+  if (overlays[0].second == nullptr) {
+    return;
+  }
+  if (!variables) {
+    variables = chart_template_variables(
+        stack_name, name->get_ref<const std::string&>(),
+        string_member_ref(chart, "namespace", name->get_ref<const std::string&>()), feature.policy_mode);
+  }
+  (*variables)["policyMode"] = feature.policy_mode;
+  for (const auto& [key, overlay] : overlays) {
+    if (overlay == nullptr) {
+      break;
     }
     if (!chart.contains("values")) {
       chart["values"] = json::object();
@@ -79,12 +110,13 @@ void apply_feature_values(Mutation& mutation,
     if (!values.contains("inline")) {
       values["inline"] = json::object();
     }
-    if (!values["inline"].is_object()) {
+    json& inline_values = values["inline"];
+    if (!inline_values.is_object()) {
       return;
     }
-    mutation.fill(values["inline"], expand_template(*overlay, variables),
+    mutation.fill(inline_values, expand_template(*overlay, *variables),
                   join_path(chart_path, "values") + ".inline",
-                  "policy " + feature_name + " values for chart " + key);
+                  "policy " + feature_name + " values for chart " + *key);
   }
 }
 
@@ -152,43 +184,50 @@ MutationResult mutate_stack(json& stack, const Policy& policy) {
 
   if (spec.contains("charts") && spec["charts"].is_array()) {
     json& charts = spec["charts"];
+    const bool security_on = spec["security"] == "enabled";
+    const bool observability_on = spec["observability"] == "enabled";
     for (std::size_t i = 0; i < charts.size(); ++i) {
       json& chart = charts[i];
       if (!chart.is_object()) {
         continue;
       }
       const std::string path = join_path("spec.charts", i);
-      if (chart.value("name", json()).is_string()) {
-        const json name = chart["name"];
+      // A reference into the chart's map stays valid as the defaults below add keys beside it.
+      if (const json& name = member(chart, "name"); name.is_string()) {
         mutation.set_default(chart, "chart", name, path);
         mutation.set_default(chart, "namespace", name, path);
         mutation.set_default(chart, "releaseName", name, path);
       }
       mutation.set_default(chart, "wait", false, path);
-      if (chart["wait"].is_boolean() && chart["wait"].get<bool>()) {
+      if (const json& wait = member(chart, "wait"); wait.is_boolean() && wait.get<bool>()) {
         mutation.set_default(chart, "timeout", "5m", path);
       }
-      if (chart.contains("values") && chart["values"].is_object()) {
+      if (const auto values = chart.find("values"); values != chart.end() && values->is_object()) {
         for (const char* list : {"configMapRefs", "secretRefs"}) {
-          json& refs = chart["values"][list];
-          if (refs.is_null()) {
-            chart["values"].erase(list);
+          const auto refs = values->find(list);
+          if (refs == values->end()) {
             continue;
           }
-          if (!refs.is_array()) {
+          if (refs->is_null()) {
+            values->erase(refs);
             continue;
           }
-          for (std::size_t r = 0; r < refs.size(); ++r) {
-            mutation.set_default(refs[r], "key", "values.yaml",
+          if (!refs->is_array()) {
+            continue;
+          }
+          for (std::size_t r = 0; r < refs->size(); ++r) {
+            mutation.set_default((*refs)[r], "key", "values.yaml",
                                  join_path(join_path(path + ".values", list), r));
           }
         }
       }
-      if (spec["security"] == "enabled") {
-        apply_feature_values(mutation, chart, path, policy.security, "security", stack_name);
+      std::optional<TemplateVariables> variables;
+      if (security_on) {
+        apply_feature_values(mutation, chart, path, policy.security, "security", stack_name, variables);
       }
-      if (spec["observability"] == "enabled") {
-        apply_feature_values(mutation, chart, path, policy.observability, "observability", stack_name);
+      if (observability_on) {
+        apply_feature_values(mutation, chart, path, policy.observability, "observability", stack_name,
+                             variables);
       }
     }
   }

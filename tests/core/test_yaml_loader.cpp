@@ -42,6 +42,19 @@ TEST(YamlLoader, Yaml11BooleanWordsAreBooleans) {
                             "h": false, "i": true, "j": false})"));
 }
 
+TEST(YamlLoader, EveryYaml11BooleanSpellingIsABooleanAndNoOtherWordIs) {
+  for (const char* word : {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}) {
+    EXPECT_EQ(parse("a: "s + word + "\n").value, json::parse(R"({"a": true})")) << word;
+  }
+  for (const char* word : {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"}) {
+    EXPECT_EQ(parse("a: "s + word + "\n").value, json::parse(R"({"a": false})")) << word;
+  }
+  // Mixed case, near misses and longer words stay strings, as in go-yaml v2.
+  for (const char* word : {"yES", "tRUE", "oN", "nO", "falsey", "truest", "onn", "o", "t", "f", "Nope"}) {
+    EXPECT_EQ(parse("a: "s + word + "\n").value, json({{"a", word}})) << word;
+  }
+}
+
 TEST(YamlLoader, VersionLikeNumberIsAFloat) {
   const YamlDocument document = parse("version: 1.10\n");
 
@@ -190,6 +203,27 @@ TEST(YamlLoader, OverlongUtf8EncodingIsInvalid) {
   EXPECT_EQ(document.diagnostics[0].line, 1);
   EXPECT_EQ(document.diagnostics[0].column, 4);
   EXPECT_THAT(document.diagnostics[0].message, HasSubstr("invalid UTF-8"));
+}
+
+TEST(YamlLoader, BadBytesAreFoundWhereverTheyAre) {
+  // ASCII text is checked in blocks: a bad byte is found in any block, and in the tail after the last one.
+  const std::string line = "key: " + std::string(90, 'v') + "\n"; // 96 bytes: blocks end mid-line
+  for (std::size_t at = 0; at < 3 * line.size(); at += 7) {
+    std::string text = line + line + line;
+    if (text[at] == '\n') {
+      continue;
+    }
+    const int expected_line = static_cast<int>(at / line.size()) + 1;
+    const int expected_column = static_cast<int>(at % line.size()) + 1;
+    for (const char bad : {'\0', '\xFF'}) {
+      text[at] = bad;
+      const YamlDocument document = parse(text);
+      ASSERT_EQ(document.diagnostics.size(), 1U) << "byte " << at;
+      EXPECT_EQ(document.diagnostics[0].line, expected_line) << "byte " << at;
+      EXPECT_EQ(document.diagnostics[0].column, expected_column) << "byte " << at;
+      EXPECT_THAT(document.diagnostics[0].message, HasSubstr(bad == '\0' ? "NUL byte" : "invalid UTF-8"));
+    }
+  }
 }
 
 TEST(YamlLoader, NulByteMeansBinary) {

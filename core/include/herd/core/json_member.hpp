@@ -28,4 +28,12 @@ string_member(const nlohmann::json& object, std::string_view key, std::string fa
   return value.is_string() ? value.get<std::string>() : std::move(fallback);
 }
 
+// object[key] when it is a string, else `fallback`, without a copy: the result refers into `object` or is
+// `fallback` itself, so it lives as long as they do.
+inline const std::string&
+string_member_ref(const nlohmann::json& object, std::string_view key, const std::string& fallback) {
+  const nlohmann::json& value = member(object, key);
+  return value.is_string() ? value.get_ref<const std::string&>() : fallback;
+}
+
 } // namespace herd::core

@@ -25,6 +25,7 @@ public:
   // `raw` is the scalar's source text when YAML typed it as something other than a string.
   NodeId add(NodeId parent, std::string key, SourcePosition key_position, SourcePosition value_position);
   void set_raw(NodeId node, std::string raw);
+  void reserve(std::size_t nodes) { m_nodes.reserve(nodes); }
 
   // Position of the node at `path`; when the path leads past what the source holds (a defaulted or injected
   // field), the position of the deepest existing ancestor. `want_key` returns the key's position for a
