@@ -10,18 +10,6 @@ add_library(herd_crypto INTERFACE)
 target_link_libraries(herd_crypto INTERFACE
   $<IF:$<BOOL:$<TARGET_PROPERTY:HERD_STATIC_CRYPTO>>,${HERD_CRYPTO_STATIC_LIBRARY},OpenSSL::Crypto>)
 target_include_directories(herd_crypto INTERFACE ${OPENSSL_INCLUDE_DIR})
-# herd-controller's allocator: gperftools' tcmalloc (minimal), linked statically. The admission path builds and
-# frees hundreds of small JSON nodes per request on up to 128 pool threads; glibc's malloc (malloc, free,
-# malloc_consolidate) took 18 % of the server's samples under wrk. With tcmalloc the handler runs 10-18 % faster
-# (herd-admission-bench) and the server uses 4-11 % less CPU per request. kubectl-herd keeps glibc's malloc:
-# tcmalloc's initialization adds about 13 ms to every start, more than its whole 10 ms budget. Sanitizer
-# builds keep the sanitizers' allocator.
-option(HERD_TCMALLOC "Link herd-controller with tcmalloc (gperftools, static)" ON)
-add_library(herd_allocator INTERFACE)
-if(HERD_TCMALLOC AND NOT (HERD_SANITIZE OR HERD_TSAN OR HERD_FUZZ))
-  find_library(HERD_TCMALLOC_LIBRARY NAMES libtcmalloc_minimal.a REQUIRED)
-  target_link_libraries(herd_allocator INTERFACE ${HERD_TCMALLOC_LIBRARY} Threads::Threads)
-endif()
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(yaml-cpp 0.7 REQUIRED)
 find_package(CLI11 2 REQUIRED)
