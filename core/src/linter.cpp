@@ -1,3 +1,4 @@
+#include <herd/core/json_member.hpp>
 #include <herd/core/linter.hpp>
 #include <herd/core/rule_catalog.hpp>
 #include <herd/core/schema_validator.hpp>
@@ -47,13 +48,10 @@ void Linter::check_stack(json document, DiagnosticSink& sink, MutationResult* mu
     flagged.insert(finding.path);
   }
   std::set<std::string> copies_of_flagged_names;
-  if (const json* charts =
-          stack.contains("spec") && stack["spec"].is_object() && stack["spec"].contains("charts")
-              ? &stack["spec"]["charts"]
-              : nullptr;
-      charts != nullptr && charts->is_array()) {
-    for (std::size_t i = 0; i < charts->size(); ++i) {
-      const json& chart = (*charts)[i];
+  // No finding, no copies to drop: the common case walks nothing.
+  if (const json& charts = member(member(stack, "spec"), "charts"); !flagged.empty() && charts.is_array()) {
+    for (std::size_t i = 0; i < charts.size(); ++i) {
+      const json& chart = charts[i];
       const std::string path = "spec.charts[" + std::to_string(i) + "]";
       if (!chart.is_object() || !chart.contains("name") || !flagged.contains(path + ".name")) {
         continue;

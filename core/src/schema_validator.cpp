@@ -287,8 +287,9 @@ struct SchemaValidator::Impl {
     struct Visit {
       const json* value;
       const StringBound* bound;
-      std::size_t parent; // index in `visits`, SIZE_MAX for the root
-      PathSegment segment;
+      std::size_t parent;     // index in `visits`, SIZE_MAX for the root
+      const std::string* key; // the member's key (a key of `document`), or nullptr for an array item
+      std::size_t index;      // the array item's index
     };
     StringChecks checks;
     std::vector<Visit> visits;
@@ -297,22 +298,22 @@ struct SchemaValidator::Impl {
       return checks;
     }
     auto path_of = [&visits](std::size_t at) {
-      std::vector<const PathSegment*> segments;
+      std::vector<const Visit*> segments;
       for (std::size_t i = at; visits[i].parent != SIZE_MAX; i = visits[i].parent) {
-        segments.push_back(&visits[i].segment);
+        segments.push_back(&visits[i]);
       }
       std::reverse(segments.begin(), segments.end());
       std::string path;
-      for (const PathSegment* segment : segments) {
-        if (const auto* key = std::get_if<std::string>(segment)) {
-          append_key(path, *key);
+      for (const Visit* segment : segments) {
+        if (segment->key != nullptr) {
+          append_key(path, *segment->key);
         } else {
-          append_index(path, std::get<std::size_t>(*segment));
+          append_index(path, segment->index);
         }
       }
       return path;
     };
-    visits.push_back({&document, bounds.get(), SIZE_MAX, PathSegment(std::size_t{0})});
+    visits.push_back({&document, bounds.get(), SIZE_MAX, nullptr, 0});
     pending.push_back(0);
     while (!pending.empty()) {
       const std::size_t at = pending.back();
@@ -342,13 +343,13 @@ struct SchemaValidator::Impl {
               property != bound->properties.end() ? property->second.get() : bound->additional.get();
           if (next != nullptr) {
             pending.push_back(visits.size());
-            visits.push_back({&child, next, at, PathSegment(key)});
+            visits.push_back({&child, next, at, &key, 0});
           }
         }
       } else if (value->is_array() && bound->items != nullptr) {
         for (std::size_t i = 0; i < value->size(); ++i) {
           pending.push_back(visits.size());
-          visits.push_back({&(*value)[i], bound->items.get(), at, PathSegment(i)});
+          visits.push_back({&(*value)[i], bound->items.get(), at, nullptr, i});
         }
       }
     }
