@@ -98,7 +98,10 @@ struct WebhookServer::Impl {
     httplib::Server& server = *webhook;
     const std::size_t threads = options.threads;
     const std::size_t queued = options.max_queued_connections;
-    server.new_task_queue = [threads, queued] { return new BoundedTaskQueue(threads, queued); };
+    // cpp-httplib's hook takes ownership of a raw pointer (it deletes the queue when the server stops).
+    server.new_task_queue = [threads, queued] {
+      return new BoundedTaskQueue(threads, queued); // NOLINT(cppcoreguidelines-owning-memory)
+    };
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(options.keep_alive_max_requests);
     server.set_keep_alive_timeout(options.keep_alive_timeout.count());
@@ -172,7 +175,7 @@ struct WebhookServer::Impl {
     // Sized once from the declared length rather than a reallocation per chunk; at most 64 KiB up front, so a
     // client that declares megabytes and sends nothing holds no memory it has not sent.
     if (const std::string length = request.get_header_value("Content-Length"); !length.empty()) {
-      constexpr std::size_t k_reserve_cap = 64 * 1024;
+      constexpr std::size_t k_reserve_cap = std::size_t{64} * 1024;
       body.reserve(std::min<std::size_t>(std::strtoull(length.c_str(), nullptr, 10), k_reserve_cap));
     }
     bool too_large = false;
@@ -231,7 +234,9 @@ struct WebhookServer::Impl {
   }
 
   void configure_health() {
-    health.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    health.new_task_queue = [] {
+      return new httplib::ThreadPool(2); // NOLINT(cppcoreguidelines-owning-memory): owned by cpp-httplib
+    };
     health.set_keep_alive_timeout(5);
     health.set_read_timeout(5, 0);
     health.set_write_timeout(5, 0);
