@@ -537,7 +537,6 @@ SourcePosition find_bad_encoding(std::string_view text, bool& nul) {
   }
   int line = 1;
   int column = 1;
-  nul = false;
   std::size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 namespace herd::webhook {
@@ -26,6 +27,14 @@ constexpr std::string_view k_json_answer_type = "application/json; charset=utf-8
 
 bool is_admission_path(const std::string& path) {
   return path == "/validate-stack" || path == "/mutate-stack";
+}
+
+// The body length the client declared, or nothing when it sent no Content-Length (a chunked body).
+std::optional<unsigned long long> declared_length(const httplib::Request& request) {
+  if (!request.has_header("Content-Length")) {
+    return std::nullopt;
+  }
+  return std::strtoull(request.get_header_value("Content-Length").c_str(), nullptr, 10);
 }
 
 void refuse(httplib::Response& response, int status, const std::string& message) {
@@ -152,14 +161,11 @@ struct WebhookServer::Impl {
       return refuse_counted(415, "unsupported",
                             "Content-Type \"" + type + "\" is not accepted: send application/json");
     }
-    if (request.has_header("Content-Length")) {
-      const std::string length = request.get_header_value("Content-Length");
-      const unsigned long long declared = std::strtoull(length.c_str(), nullptr, 10);
-      if (declared > options.max_body_bytes) {
-        return refuse_counted(413, "too-large",
-                              "the body of " + length + " bytes is larger than the " +
-                                  std::to_string(options.max_body_bytes) + " bytes accepted");
-      }
+    if (const auto declared = declared_length(request); declared && *declared > options.max_body_bytes) {
+      return refuse_counted(413, "too-large",
+                            "the body of " + request.get_header_value("Content-Length") +
+                                " bytes is larger than the " + std::to_string(options.max_body_bytes) +
+                                " bytes accepted");
     }
     return true;
   }
@@ -174,9 +180,9 @@ struct WebhookServer::Impl {
     std::string body;
     // Sized once from the declared length rather than a reallocation per chunk; at most 64 KiB up front, so a
     // client that declares megabytes and sends nothing holds no memory it has not sent.
-    if (const std::string length = request.get_header_value("Content-Length"); !length.empty()) {
+    if (const auto declared = declared_length(request)) {
       constexpr std::size_t k_reserve_cap = std::size_t{64} * 1024;
-      body.reserve(std::min<std::size_t>(std::strtoull(length.c_str(), nullptr, 10), k_reserve_cap));
+      body.reserve(static_cast<std::size_t>(std::min<unsigned long long>(*declared, k_reserve_cap)));
     }
     bool too_large = false;
     const bool complete = reader([&](const char* data, std::size_t length) {
