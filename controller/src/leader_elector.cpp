@@ -78,7 +78,7 @@ void LeaderElector::release() {
   }
 }
 
-void LeaderElector::run(std::stop_token stop) {
+void LeaderElector::run(const std::stop_token& stop) {
   const auto& timing = m_options.timing;
   while (!stop.stop_requested()) {
     // Candidate: until the Lease is ours.

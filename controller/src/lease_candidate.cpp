@@ -117,10 +117,11 @@ std::string LeaseCandidate::observed_holder() const {
 
 std::string format_micro_time(std::chrono::system_clock::time_point time) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  const auto seconds = static_cast<std::time_t>(micros / 1000000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   std::array<char, 40> text{};
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): zero-padded fields; GCC 12 has no <format>
   const int written = std::snprintf(text.data(), text.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
                                     utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
                                     utc.tm_sec, static_cast<long long>(micros % 1000000));
@@ -134,6 +135,7 @@ std::string default_leader_identity() {
   }
   std::random_device random;
   std::array<char, 17> suffix{};
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg,cert-err33-c): zero-padded hex; fits the buffer
   std::snprintf(suffix.data(), suffix.size(), "%08x%08x", random(), random());
   const std::string name = host[0] != '\0' ? std::string(host.data()) : std::string("herd-controller");
   return name + "_" + suffix.data();

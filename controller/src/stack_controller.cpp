@@ -240,11 +240,12 @@ bool StackController::synced() const {
          m_clusters->synced() && m_config_maps->synced();
 }
 
-void StackController::run(std::stop_token stop) {
+void StackController::run(const std::stop_token& stop) {
   std::vector<std::jthread> informers;
   for (Informer* informer :
        {m_stacks.get(), m_bundles.get(), m_bundle_deployments.get(), m_clusters.get(), m_config_maps.get()}) {
-    informers.emplace_back([informer](std::stop_token informer_stop) { informer->run(informer_stop); });
+    informers.emplace_back(
+        [informer](const std::stop_token& informer_stop) { informer->run(informer_stop); });
   }
   const auto stop_informers = [&informers] {
     for (auto& informer : informers) {
@@ -265,7 +266,7 @@ void StackController::run(std::stop_token stop) {
                                   {"bundleDeployments", m_bundle_deployments->size()},
                                   {"clusters", m_clusters->size()},
                                   {"configMaps", m_config_maps->size()}});
-  std::jthread resync([this](std::stop_token resync_stop) {
+  std::jthread resync([this](const std::stop_token& resync_stop) {
     while (wait_for_stop(m_options.resync_period, resync_stop)) {
       enqueue_all();
     }

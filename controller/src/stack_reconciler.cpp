@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <set>
@@ -129,8 +130,8 @@ core::Linter* StackReconciler::linter(const std::shared_ptr<const core::Policy>&
 void StackReconciler::emit_event(const json& stack, const StackEvent& event) {
   const auto now = m_clock();
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-  std::array<char, 24> suffix{};
-  std::snprintf(suffix.data(), suffix.size(), "%llx", static_cast<unsigned long long>(nanos));
+  std::array<char, 24> suffix{}; // 16 hex digits at most, then the terminator left by {}
+  std::to_chars(suffix.data(), suffix.data() + suffix.size() - 1, static_cast<unsigned long long>(nanos), 16);
   const std::string stamp = format_time(now);
   std::string message = event.message;
   if (message.size() > 1024) { // the API refuses longer Event messages

@@ -109,7 +109,7 @@ const json* find_condition(const json& object, std::string_view type) {
 // Fleet's summary.MessageFromDeployment: the Deployed, then Installed, then Monitored condition message (a
 // view into `deployment`).
 std::string_view fleet_deployment_message(const json& deployment) {
-  for (const auto type : {"Deployed", "Installed", "Monitored"}) {
+  for (const auto* type : {"Deployed", "Installed", "Monitored"}) {
     const json* condition = find_condition(deployment, type);
     const std::string_view message =
         condition == nullptr ? std::string_view() : view_at(*condition, {"message"});
@@ -159,7 +159,11 @@ std::pair<std::string, bool> non_ready_resources(const json& deployment) {
     std::string text = resource.value("kind", std::string()) + " ";
     const std::string ns = resource.value("namespace", std::string());
     const std::string name = resource.value("name", std::string());
-    text += ns.empty() ? name : ns + "/" + name;
+    if (!ns.empty()) {
+      text += ns;
+      text += '/';
+    }
+    text += name;
     const json* messages = path(resource, {"summary", "message"});
     if (messages != nullptr && messages->is_array()) {
       std::string joined;
@@ -804,7 +808,9 @@ private:
       return;
     }
     for (const auto& [key, value] : overlay.items()) {
-      const std::string pointer = prefix + "/" + key;
+      std::string pointer = prefix;
+      pointer += '/';
+      pointer += key;
       if (key == "serviceMonitor" && value.is_object() && value.value("enabled", false)) {
         out.emplace_back(pointer + "/enabled");
       } else {

@@ -138,26 +138,19 @@ bool mentions_gpu(std::string text) {
 
 // Whether the Stack's targets say anything about GPUs (a label, a cluster id or group naming them).
 bool targets_gpu_clusters(const StackTargets& targets) {
-  for (const auto& id : targets.cluster_ids) {
-    if (mentions_gpu(id)) {
-      return true;
-    }
-  }
-  if (mentions_gpu(targets.cluster_group)) {
+  if (std::any_of(targets.cluster_ids.begin(), targets.cluster_ids.end(), mentions_gpu) ||
+      mentions_gpu(targets.cluster_group)) {
     return true;
   }
-  for (const auto& [key, value] : targets.selector.match_labels) {
-    if (mentions_gpu(key) || mentions_gpu(value)) {
-      return true;
-    }
-  }
-  for (const auto& requirement : targets.selector.match_expressions) {
-    if (mentions_gpu(requirement.key) ||
-        std::any_of(requirement.values.begin(), requirement.values.end(), mentions_gpu)) {
-      return true;
-    }
-  }
-  return false;
+  const auto& labels = targets.selector.match_labels;
+  const auto& expressions = targets.selector.match_expressions;
+  return std::any_of(
+             labels.begin(), labels.end(),
+             [](const auto& label) { return mentions_gpu(label.first) || mentions_gpu(label.second); }) ||
+         std::any_of(expressions.begin(), expressions.end(), [](const auto& requirement) {
+           return mentions_gpu(requirement.key) ||
+                  std::any_of(requirement.values.begin(), requirement.values.end(), mentions_gpu);
+         });
 }
 
 // The path (under values.inline) of the first `nvidia.com/gpu` key, or empty. Iterative: values are user
@@ -258,9 +251,16 @@ void check_policy(const Stack& stack, const Policy& policy, DiagnosticSink& sink
     const std::string scheme = chart.repo.substr(0, colon);
     if (std::find(environment.allowed_repo_schemes.begin(), environment.allowed_repo_schemes.end(), scheme) ==
         environment.allowed_repo_schemes.end()) {
-      sink.error(rules::repo_scheme, chart_path(chart) + ".repo",
-                 "repo \"" + chart.repo + "\" uses " + scheme + "://, which policy \"" + policy.name +
-                     "\" does not allow for env " + stack.env + " (allowed: " + allowed + ")");
+      std::string message = "repo \"" + chart.repo + "\" uses ";
+      message += scheme;
+      message += "://, which policy \"";
+      message += policy.name;
+      message += "\" does not allow for env ";
+      message += stack.env;
+      message += " (allowed: ";
+      message += allowed;
+      message += ")";
+      sink.error(rules::repo_scheme, chart_path(chart) + ".repo", message);
     }
   }
   if (stack.charts.size() > environment.max_charts) {

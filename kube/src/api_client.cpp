@@ -24,7 +24,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t k_max_error_body = 1024U * 1024U;
+constexpr std::size_t k_max_error_body = std::size_t{1024} * 1024;
 constexpr std::chrono::seconds k_watch_read_margin{30};
 
 // A request as the retry loop sends it.
@@ -206,7 +206,7 @@ struct ApiClient::Impl {
   make_client(const tls::ClientIdentity* client_identity, std::chrono::milliseconds read_timeout) const;
   ApiResult<Credentials> credentials();
   core::VoidResult use_identity(const std::string& certificate_pem, const std::string& key_pem);
-  void on_unauthorized(const Credentials& used);
+  void on_unauthorized(const Credentials& used) const;
   void apply_headers(httplib::Request& request, const Credentials& credentials) const;
   std::string request_path(std::string_view target) const;
   ApiResult<json> perform(const Call& call);
@@ -306,7 +306,7 @@ ApiResult<Credentials> ApiClient::Impl::credentials() {
   return credentials;
 }
 
-void ApiClient::Impl::on_unauthorized(const Credentials& used) {
+void ApiClient::Impl::on_unauthorized(const Credentials& used) const {
   if (token_source) {
     token_source->invalidate();
   }
@@ -505,7 +505,7 @@ core::Result<std::unique_ptr<ApiClient>> ApiClient::create(ClusterConfig config,
   impl->verification.ca_pem = cluster.certificate_authority_pem;
   impl->verification.host = url.host;
   impl->verification.tls_server_name = cluster.tls_server_name;
-  if (!options.environment) {
+  if (options.environment == nullptr) {
     options.environment = &system_environment();
   }
   impl->options = std::move(options);

@@ -59,7 +59,7 @@ std::optional<std::string> decode_base64(std::string_view text) {
       if (value < 0) {
         return std::nullopt;
       }
-      values[j] = value;
+      values[j] = static_cast<unsigned char>(value); // not negative: checked above
     }
     const std::uint32_t group =
         (static_cast<std::uint32_t>(values[0]) << 18) | (static_cast<std::uint32_t>(values[1]) << 12) |

@@ -1,5 +1,6 @@
 #include <herd/kube/environment.hpp>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +22,8 @@ public:
   }
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
+  FileDescriptor(FileDescriptor&&) = delete;
+  FileDescriptor& operator=(FileDescriptor&&) = delete;
   [[nodiscard]] int get() const { return m_fd; }
 
 private:
@@ -44,9 +47,9 @@ FileRead SystemEnvironment::read_file(const std::string& path, std::size_t max_b
     result.error = std::strerror(error); // NOLINT(concurrency-mt-unsafe): glibc's table, not a buffer
     return result;
   }
-  char buffer[16384];
+  std::array<char, 16384> buffer{};
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -65,7 +68,7 @@ FileRead SystemEnvironment::read_file(const std::string& path, std::size_t max_b
       result.bytes.clear();
       return result;
     }
-    result.bytes.append(buffer, static_cast<std::size_t>(n));
+    result.bytes.append(buffer.data(), static_cast<std::size_t>(n));
   }
   result.status = FileRead::Status::ok;
   return result;

@@ -15,7 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t k_max_stderr = 64U * 1024U;
+constexpr std::size_t k_max_stderr = std::size_t{64} * 1024;
 constexpr std::size_t k_stderr_in_message = 1024U;
 constexpr std::string_view k_exec_info_variable = "KUBERNETES_EXEC_INFO";
 

@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -24,7 +25,7 @@ constexpr std::chrono::milliseconds k_exit_grace{200};
 class Pipe {
 public:
   Pipe() {
-    if (::pipe2(m_fds, O_CLOEXEC) != 0) {
+    if (::pipe2(m_fds.data(), O_CLOEXEC) != 0) {
       m_fds[0] = m_fds[1] = -1;
     }
   }
@@ -34,6 +35,8 @@ public:
   }
   Pipe(const Pipe&) = delete;
   Pipe& operator=(const Pipe&) = delete;
+  Pipe(Pipe&&) = delete;
+  Pipe& operator=(Pipe&&) = delete;
   [[nodiscard]] bool ok() const { return m_fds[0] >= 0; }
   [[nodiscard]] int read_end() const { return m_fds[0]; }
   [[nodiscard]] int write_end() const { return m_fds[1]; }
@@ -47,7 +50,7 @@ private:
       fd = -1;
     }
   }
-  int m_fds[2]{-1, -1};
+  std::array<int, 2> m_fds{-1, -1};
 };
 
 class SpawnSetup {
@@ -62,6 +65,8 @@ public:
   }
   SpawnSetup(const SpawnSetup&) = delete;
   SpawnSetup& operator=(const SpawnSetup&) = delete;
+  SpawnSetup(SpawnSetup&&) = delete;
+  SpawnSetup& operator=(SpawnSetup&&) = delete;
   posix_spawn_file_actions_t actions{};
   posix_spawnattr_t attributes{};
 };
@@ -134,12 +139,14 @@ ProcessResult run_process(const std::string& command,
       static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
 
   std::vector<char*> argv;
+  argv.reserve(args.size() + 2);
   argv.push_back(const_cast<char*>(command.c_str())); // NOLINT(cppcoreguidelines-pro-type-const-cast): C API
   for (const std::string& arg : args) {
     argv.push_back(const_cast<char*>(arg.c_str())); // NOLINT(cppcoreguidelines-pro-type-const-cast)
   }
   argv.push_back(nullptr);
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (const std::string& entry : env) {
     envp.push_back(const_cast<char*>(entry.c_str())); // NOLINT(cppcoreguidelines-pro-type-const-cast)
   }
@@ -162,8 +169,8 @@ ProcessResult run_process(const std::string& command,
   std::optional<Clock::time_point> exited_at;
   int status = 0;
   bool killed = false;
-  pollfd fds[2] = {{out.read_end(), POLLIN, 0}, {err.read_end(), POLLIN, 0}};
-  char buffer[16384];
+  std::array<pollfd, 2> fds{{{out.read_end(), POLLIN, 0}, {err.read_end(), POLLIN, 0}}};
+  std::array<char, 16384> buffer{};
   auto kill_group = [&](ProcessResult::Outcome why) {
     ::kill(-pid, SIGKILL);
     result.outcome = why;
@@ -180,7 +187,7 @@ ProcessResult run_process(const std::string& command,
     }
     const auto wait = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now),
                                std::chrono::milliseconds(50));
-    const int ready = ::poll(fds, 2, static_cast<int>(wait.count()) + 1);
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()) + 1);
     if (ready < 0 && errno != EINTR) {
       kill_group(ProcessResult::Outcome::spawn_failed);
       result.spawn_error = error_text(errno);
@@ -190,7 +197,7 @@ ProcessResult run_process(const std::string& command,
       if (fds[i].fd < 0 || fds[i].revents == 0) {
         continue;
       }
-      const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+      const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
         continue;
       }
@@ -204,10 +211,10 @@ ProcessResult run_process(const std::string& command,
           kill_group(ProcessResult::Outcome::output_too_large);
           break;
         }
-        result.out.append(buffer, bytes);
+        result.out.append(buffer.data(), bytes);
       } else {
         const std::size_t room = max_stderr - std::min(max_stderr, result.err.size());
-        result.err.append(buffer, std::min(room, bytes));
+        result.err.append(buffer.data(), std::min(room, bytes));
         result.err_truncated = result.err_truncated || bytes > room;
       }
     }

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
+#include <array>
 
 namespace herd::kube::tls {
 
@@ -23,13 +24,15 @@ BioPtr memory_bio(std::string_view bytes) {
 }
 
 bool is_ip_literal(const std::string& host) {
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, host.c_str(), buffer) == 1 || inet_pton(AF_INET6, host.c_str(), buffer) == 1;
+  std::array<unsigned char, 16> buffer{}; // room for an IPv6 address
+  return inet_pton(AF_INET, host.c_str(), buffer.data()) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), buffer.data()) == 1;
 }
 
 // The SNI to send, kept on the SSL_CTX (owned by the context, freed with it).
 void free_server_name(
     void* /*parent*/, void* pointer, CRYPTO_EX_DATA* /*data*/, int /*index*/, long /*arg*/, void* /*argp*/) {
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): OpenSSL hands back the string configure_context made
   delete static_cast<std::string*>(pointer);
 }
 
@@ -47,8 +50,8 @@ void send_server_name(const SSL* ssl, int where, int /*ret*/) {
   SSL_CTX* ctx = SSL_get_SSL_CTX(ssl);
   const auto* name = static_cast<const std::string*>(SSL_CTX_get_ex_data(ctx, server_name_index()));
   if (name != nullptr) {
-    SSL_set_tlsext_host_name(const_cast<SSL*>(ssl),
-                             name->c_str()); // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast): OpenSSL's info callback only gets a const SSL*
+    SSL_set_tlsext_host_name(const_cast<SSL*>(ssl), name->c_str());
   }
 }
 
@@ -57,13 +60,13 @@ void send_server_name(const SSL* ssl, int where, int /*ret*/) {
 std::string take_openssl_errors() {
   std::string text;
   while (const unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof(buffer));
+    std::array<char, 256> buffer{};
+    ERR_error_string_n(code, buffer.data(), buffer.size());
     const char* reason = ERR_reason_error_string(code);
     if (!text.empty()) {
       text += "; ";
     }
-    text += reason != nullptr ? reason : buffer;
+    text += reason != nullptr ? reason : buffer.data();
   }
   return text;
 }

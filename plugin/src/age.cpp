@@ -1,6 +1,6 @@
 #include "age.hpp"
 
-#include <cstdio>
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
@@ -8,19 +8,50 @@ namespace herd::plugin {
 
 namespace {
 
+// Reads an int as sscanf's "%<width>d" does (white space skipped, then a sign and digits, `width` characters
+// at most) and moves `at` past it; false when no digit is there.
+bool scan_int(std::string_view text, std::size_t& at, std::size_t width, int& value) {
+  while (at < text.size() && std::string_view(" \t\n\v\f\r").find(text[at]) != std::string_view::npos) {
+    ++at;
+  }
+  const std::size_t end = std::min(text.size(), at + width);
+  const bool negative = at < end && text[at] == '-';
+  if (at < end && (text[at] == '+' || text[at] == '-')) {
+    ++at;
+  }
+  const std::size_t digits = at;
+  int magnitude = 0;
+  while (at < end && text[at] >= '0' && text[at] <= '9') {
+    magnitude = magnitude * 10 + (text[at] - '0');
+    ++at;
+  }
+  value = negative ? -magnitude : magnitude;
+  return at > digits;
+}
+
+// Moves `at` past `expected` when it is there.
+bool scan_char(std::string_view text, std::size_t& at, char expected) {
+  if (at < text.size() && text[at] == expected) {
+    ++at;
+    return true;
+  }
+  return false;
+}
+
 // Seconds since the epoch of an RFC 3339 timestamp (fractions ignored, offsets honoured).
-std::optional<std::time_t> parse_rfc3339(std::string_view text) {
-  const std::string value(text);
+std::optional<std::time_t> parse_rfc3339(std::string_view value) {
   std::tm parts{};
-  int consumed = 0;
-  // NOLINTNEXTLINE(cert-err34-c): the field count and the consumed length are both checked
-  if (std::sscanf(value.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &parts.tm_year, &parts.tm_mon, &parts.tm_mday,
-                  &parts.tm_hour, &parts.tm_min, &parts.tm_sec, &consumed) != 6) {
+  std::size_t at = 0;
+  if (!(scan_int(value, at, 4, parts.tm_year) && scan_char(value, at, '-') &&
+        scan_int(value, at, 2, parts.tm_mon) && scan_char(value, at, '-') &&
+        scan_int(value, at, 2, parts.tm_mday) && scan_char(value, at, 'T') &&
+        scan_int(value, at, 2, parts.tm_hour) && scan_char(value, at, ':') &&
+        scan_int(value, at, 2, parts.tm_min) && scan_char(value, at, ':') &&
+        scan_int(value, at, 2, parts.tm_sec))) {
     return std::nullopt;
   }
   parts.tm_year -= 1900;
   parts.tm_mon -= 1;
-  std::size_t at = static_cast<std::size_t>(consumed);
   if (at < value.size() && value[at] == '.') {
     ++at;
     while (at < value.size() && value[at] >= '0' && value[at] <= '9') {
@@ -29,9 +60,11 @@ std::optional<std::time_t> parse_rfc3339(std::string_view text) {
   }
   long offset = 0;
   if (at < value.size() && (value[at] == '+' || value[at] == '-')) {
+    std::size_t next = at + 1;
     int hours = 0;
     int minutes = 0;
-    if (std::sscanf(value.c_str() + at + 1, "%2d:%2d", &hours, &minutes) != 2) { // NOLINT(cert-err34-c)
+    if (!(scan_int(value, next, 2, hours) && scan_char(value, next, ':') &&
+          scan_int(value, next, 2, minutes))) {
       return std::nullopt;
     }
     offset = (value[at] == '-' ? -1L : 1L) * (hours * 3600L + minutes * 60L);
@@ -72,13 +105,13 @@ std::string human_duration(std::chrono::seconds age) {
   if (hours < 48) {
     return text(hours, "h");
   }
-  if (hours < 24 * 8) {
+  if (hours < 24LL * 8) {
     return two(hours / 24, "d", hours % 24, "h");
   }
-  if (hours < 24 * 365 * 2) {
+  if (hours < 24LL * 365 * 2) {
     return text(hours / 24, "d");
   }
-  if (hours < 24 * 365 * 8) {
+  if (hours < 24LL * 365 * 8) {
     return two(hours / 24 / 365, "y", (hours / 24) % 365, "d");
   }
   return text(hours / 24 / 365, "y");

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -240,13 +241,13 @@ void push_object_children(const Frame& frame, std::vector<Frame>& stack) {
       keys.push_back(key);
     }
   }
-  std::sort(keys.begin(), keys.end());
-  for (auto key = keys.rbegin(); key != keys.rend(); ++key) {
-    const auto in_rendered = rendered.find(*key);
-    const auto in_live = live.find(*key);
+  std::sort(keys.begin(), keys.end(), std::greater<>()); // pushed last to first: they pop in key order
+  for (const std::string& key : keys) {
+    const auto in_rendered = rendered.find(key);
+    const auto in_live = live.find(key);
     stack.push_back(
-        {core::join_path(frame.path, *key), in_rendered != rendered.end() ? &*in_rendered : nullptr,
-         in_live != live.end() ? &*in_live : nullptr, child_level(frame.level, *key), frame.depth + 1});
+        {core::join_path(frame.path, key), in_rendered != rendered.end() ? &*in_rendered : nullptr,
+         in_live != live.end() ? &*in_live : nullptr, child_level(frame.level, key), frame.depth + 1});
   }
 }
 

@@ -210,8 +210,10 @@ public:
           continue;
         }
         for (const auto& id : target.missing_cluster_ids) {
-          warn(where + ": cluster id " + id + " (target \"" + target.name +
-               "\") matches no Fleet Cluster in workspace " + plan.workspace);
+          std::string message = where;
+          message += ": cluster id " + id + " (target \"" + target.name +
+                     "\") matches no Fleet Cluster in workspace " + plan.workspace;
+          warn(message);
         }
       }
       plan.targets.emplace(kube::metadata_string(bundle.object(), "name"), std::move(resolution));

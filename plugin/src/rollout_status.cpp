@@ -122,7 +122,7 @@ struct ChartStatus {
 
 std::string deployment_text(const json& deployment) {
   const std::string state = one_line(string_of(member(deployment, "status")));
-  const std::string message = one_line(string_of(member(deployment, "message")));
+  std::string message = one_line(string_of(member(deployment, "message")));
   if (state == k_waiting_for_dependency && !message.empty()) {
     return message; // the reconciler's "waiting for dependency qdrant on c-m-gpu01" names the cluster
   }
@@ -206,7 +206,7 @@ RolloutView render_rollout_view(const json& stack) {
       in_wave[index] = true;
       names.push_back(spec.charts[index].name);
     }
-    groups.push_back({"wave " + std::to_string(w + 1), std::move(names)});
+    groups.emplace_back("wave " + std::to_string(w + 1), std::move(names));
   }
   std::vector<std::string> cyclic;
   for (std::size_t i = 0; i < spec.charts.size(); ++i) {
@@ -215,7 +215,7 @@ RolloutView render_rollout_view(const json& stack) {
     }
   }
   if (!cyclic.empty()) {
-    groups.push_back({"no wave (dependency cycle)", std::move(cyclic)});
+    groups.emplace_back("no wave (dependency cycle)", std::move(cyclic));
   }
 
   std::size_t name_width = 0;
@@ -239,7 +239,7 @@ RolloutView render_rollout_view(const json& stack) {
       const std::size_t chart_line = view.lines.size();
       const std::string key = "chart " + name;
       // Fleet's counts are complete where status.deployments is capped: they say how many are not listed.
-      std::int64_t not_ready = static_cast<std::int64_t>(chart.not_ready.size());
+      auto not_ready = static_cast<std::int64_t>(chart.not_ready.size());
       if (const auto counts = parse_ready_clusters(chart.ready_clusters)) {
         not_ready = std::max(not_ready, counts->second - counts->first);
       }

@@ -1,8 +1,8 @@
 #include <herd/runtime/metrics.hpp>
 
 #include <array>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace herd::runtime {
 
@@ -31,9 +31,11 @@ std::string format_number(double value) {
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
     return std::to_string(static_cast<long long>(value));
   }
+  // As printf's "%.9g"; at most 16 characters ("-1.23456789e-308"), so it always fits.
   std::array<char, 32> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%.9g", value);
-  return buffer.data();
+  const auto written =
+      std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::general, 9);
+  return {buffer.data(), written.ptr};
 }
 
 // `{a="x",b="y"}` (empty when there are no labels); `extra` is appended (the histogram's `le`).

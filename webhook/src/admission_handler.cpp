@@ -229,7 +229,7 @@ std::size_t linter_capacity(const AdmissionLimits& limits) {
     return limits.linters;
   }
   const unsigned cores = std::thread::hardware_concurrency();
-  return 2U * (cores == 0 ? 1U : cores);
+  return std::size_t{2} * (cores == 0 ? 1U : cores);
 }
 } // namespace
 

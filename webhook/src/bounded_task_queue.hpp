@@ -21,7 +21,7 @@ namespace herd::webhook {
 // of 16 connections cycles through all 128 workers and every worker's stack pages and malloc arena become
 // resident: the soak (bench/soak) saw RSS creep for minutes. Last-idle-first keeps the working set to the
 // workers a load needs at once.
-class BoundedTaskQueue : public httplib::TaskQueue {
+class BoundedTaskQueue final : public httplib::TaskQueue {
 public:
   BoundedTaskQueue(std::size_t threads, std::size_t max_queued);
   ~BoundedTaskQueue() override;

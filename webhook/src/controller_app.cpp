@@ -284,7 +284,8 @@ int run_controller(int argc, char** argv, std::ostream& log_stream) {
                                 {"namespace", options.name_space.empty() ? "(all)" : options.name_space},
                                 {"leaderElect", options.leader_elect},
                                 {"identity", stack_controller->identity()}});
-    reconciler = std::jthread([&stack_controller](std::stop_token stop) { stack_controller->run(stop); });
+    reconciler =
+        std::jthread([&stack_controller](const std::stop_token& stop) { stack_controller->run(stop); });
     reloaders.on_policy_change = [&stack_controller] { stack_controller->enqueue_all(); };
   }
   watcher.start();
@@ -297,6 +298,7 @@ int run_controller(int argc, char** argv, std::ostream& log_stream) {
   });
   server.serve();
   // serve() also returns when listening fails: wake the waiter so it can be joined.
+  // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread,cert-pos44-c): SIGTERM is blocked; it ends the sigwait
   pthread_kill(signal_waiter.native_handle(), SIGTERM);
   signal_waiter.join();
   watcher.stop();

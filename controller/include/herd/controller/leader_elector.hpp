@@ -34,7 +34,7 @@ public:
   LeaderElector(kube::ApiClient& client, LeaderElectionOptions options, Callbacks callbacks);
 
   // Blocks until `stop` is requested (then releases the Lease if held).
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
   [[nodiscard]] bool leading() const { return m_leading.load(); }
   [[nodiscard]] const std::string& identity() const { return m_candidate.identity(); }

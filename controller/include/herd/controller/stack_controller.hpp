@@ -49,7 +49,7 @@ public:
   StackController& operator=(const StackController&) = delete;
 
   // Runs until `stop` is requested. Blocks.
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
   // Queues every cached Stack (the policy changed, or a resync).
   void enqueue_all();
