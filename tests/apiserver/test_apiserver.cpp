@@ -12,10 +12,12 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -24,7 +26,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <signal.h>
 #include <spawn.h>
 #include <sstream>
 #include <string>
@@ -105,7 +106,7 @@ public:
       : m_server(server), m_token(std::move(token)) {}
 
   Reply get(const std::string& path, httplib::Headers headers = {}) {
-    return call("GET", path, "", "", headers);
+    return call("GET", path, "", "", std::move(headers));
   }
   Reply post(const std::string& path, const json& body) {
     return call("POST", path, body.dump(), "application/json");
@@ -684,7 +685,9 @@ TEST_F(ApiServerTest, PagingWithLimitAndContinueReadsAConsistentSnapshot) {
                                     first["items"][1]["metadata"]["name"]};
   std::string token = first["metadata"]["continue"];
   while (!token.empty()) {
-    const auto page = api->get(kStacks + "?limit=2&continue=" + token).body;
+    std::string next_page = kStacks + "?limit=2&continue=";
+    next_page += token;
+    const auto page = api->get(next_page).body;
     EXPECT_EQ(rv_of(page), snapshot);
     for (const auto& item : page["items"]) {
       names.push_back(item["metadata"]["name"]);
@@ -885,8 +888,10 @@ TEST_F(ApiServerTest, ManyConcurrentWatchesAllSeeEveryEvent) {
   constexpr int kWatches = 40;
   std::vector<std::unique_ptr<WatchStream>> watches;
   const auto from = server->resource_version();
+  const std::string watch_path = kStacks + "?watch=1&resourceVersion=" + from;
+  watches.reserve(kWatches);
   for (int i = 0; i < kWatches; ++i) {
-    watches.push_back(std::make_unique<WatchStream>(*server, kStacks + "?watch=1&resourceVersion=" + from));
+    watches.push_back(std::make_unique<WatchStream>(*server, watch_path));
   }
   wait_for_watches(*server, kWatches);
   EXPECT_EQ(server->open_watches(), static_cast<std::size_t>(kWatches));
@@ -1107,6 +1112,7 @@ TEST_F(ApiServerTest, FailEveryNthRequestWith500) {
   rule.every_nth = 3;
   server->add_fault(rule);
   std::vector<int> statuses;
+  statuses.reserve(6);
   for (int i = 0; i < 6; ++i) {
     statuses.push_back(api->get(kConfigMaps).status);
   }
@@ -1280,7 +1286,7 @@ TEST(ApiServerTlsTest, ServesHttpsWithTheGivenCertificate) {
   server.start();
   EXPECT_THAT(server.url(), ::testing::StartsWith("https://127.0.0.1:"));
   httplib::SSLClient client("127.0.0.1", server.port());
-  client.set_ca_cert_path(cert.c_str());
+  client.set_ca_cert_path(cert);
   client.enable_server_certificate_verification(true);
   const auto reply = client.Get("/api/v1/namespaces/default");
   ASSERT_TRUE(reply) << httplib::to_string(reply.error());
@@ -1419,10 +1425,10 @@ protected:
     if (pipe == nullptr) {
       return output;
     }
-    char buffer[4096];
+    std::array<char, 4096> buffer{};
     std::size_t read = 0;
-    while ((read = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-      output.append(buffer, read);
+    while ((read = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+      output.append(buffer.data(), read);
     }
     const int status = pclose(pipe);
     if (exit_code != nullptr) {
@@ -1466,17 +1472,19 @@ TEST_F(KubectlTest, KubectlServerSideAppliesAndListsStacks) {
 // ------------------------------------------------------------------------------------ the executable
 
 std::string run_to_first_line(const std::vector<std::string>& args, pid_t& pid, int& out_fd) {
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) {
+  std::array<int, 2> pipe_fds{};
+  if (pipe(pipe_fds.data()) != 0) {
     return {};
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
   posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  std::vector<std::string> arguments = args; // posix_spawn takes char* const[]: copies, not a const_cast
   std::vector<char*> argv;
-  for (const auto& arg : args) {
-    argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.reserve(arguments.size() + 1);
+  for (auto& argument : arguments) {
+    argv.push_back(argument.data());
   }
   argv.push_back(nullptr);
   const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);

@@ -29,6 +29,7 @@ std::vector<std::string> applied_charts(const SyncPlan& plan) {
 
 std::vector<std::string> removed_names(const std::vector<BundleRef>& refs) {
   std::vector<std::string> out;
+  out.reserve(refs.size());
   for (const auto& ref : refs) {
     out.push_back(ref.namespace_name + "/" + ref.name);
   }

@@ -87,7 +87,8 @@ std::set<Grant> granted(const std::string& kind) {
 std::string describe(const std::set<Grant>& grants) {
   std::string text;
   for (const auto& [group, resource, verb] : grants) {
-    text += "  " + (group.empty() ? std::string("core") : group) + " " + resource + " " + verb + "\n";
+    text.append("  ").append(group.empty() ? "core" : group);
+    text.append(" ").append(resource).append(" ").append(verb).append("\n");
   }
   return text.empty() ? "  (none)\n" : text;
 }

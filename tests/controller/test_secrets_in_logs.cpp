@@ -34,7 +34,7 @@ TEST(ControllerSecrets, ARefusedTokenIsReportedWithoutBeingLogged) {
     options.leader_elect = false;
     options.informer_retry_base = 20ms;
     controller::StackController controller(**client, **client, options, default_policy_ptr, logger, registry);
-    std::jthread runner([&controller](std::stop_token stop) { controller.run(stop); });
+    std::jthread runner([&controller](const std::stop_token& stop) { controller.run(stop); });
     std::this_thread::sleep_for(1s);
     EXPECT_FALSE(controller.synced()) << "nothing can be listed with a refused token";
   } // stops and joins the controller before the log is read

@@ -39,7 +39,7 @@ TEST_F(StackControllerTest, CreateAddsTheFinalizerAndAppliesBundlesExactlyAsPlan
   }
   EXPECT_EQ(writes_of("bundles").size(), 3U);
 
-  const json status = stored["status"];
+  const json& status = stored["status"];
   EXPECT_THAT(status["phase"].get<std::string>(), ::testing::AnyOf("Pending", "Deploying"));
   EXPECT_EQ(status["observedGeneration"], stored["metadata"]["generation"]);
   const json validated = condition(status, "Validated");

@@ -300,7 +300,7 @@ class StackControllerLeaderTest : public StackControllerFaultTest {
 protected:
   // Samples `a` and `b` every millisecond, on a thread of its own, for a moment where both lead.
   void sample_leadership(const ControllerInstance& a, const ControllerInstance& b) {
-    m_sampler = std::jthread([&a, &b, this](std::stop_token stop) {
+    m_sampler = std::jthread([&a, &b, this](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
         if (a.leading() && b.leading()) {
           m_two_leaders = true;

@@ -276,7 +276,7 @@ TEST_F(StackStatus, DeletionTimestampMeansDeleting) {
 TEST_F(StackStatus, InvalidStackReportsFindingsAndKeepsWhatFleetSaid) {
   all_ready();
   const json before = compute();
-  validation_errors = {"spec.charts[2].dependsOn[0]: unknown chart \"qdrnt\" (did you mean \"qdrant\"?)"};
+  validation_errors = {R"(spec.charts[2].dependsOn[0]: unknown chart "qdrnt" (did you mean "qdrant"?))"};
   stack["metadata"]["generation"] = 4;
   const json status = compute(&before, k_later);
   EXPECT_EQ(status["phase"], "Failed");
@@ -438,6 +438,7 @@ TEST(StackStatusBounds, TenChartsOnFiveThousandClustersStayUnder100KiB) {
   std::vector<json> bundles;
   std::vector<json> deployments;
   std::vector<json> clusters;
+  clusters.reserve(k_clusters);
   for (int c = 0; c < k_clusters; ++c) {
     clusters.push_back(
         test::fleet_cluster("cluster-" + std::to_string(c), "c-m-" + std::to_string(100000 + c)));

@@ -101,6 +101,7 @@ TEST(WorkQueue, BackoffIsCappedAtFiveMinutes) {
 TEST(WorkQueue, ShutDownReleasesBlockedWorkersAndIgnoresNewKeys) {
   WorkQueue queue;
   std::vector<std::thread> workers;
+  workers.reserve(3);
   std::atomic<int> released{0};
   for (int i = 0; i < 3; ++i) {
     workers.emplace_back([&] {
@@ -135,6 +136,7 @@ TEST(WorkQueue, ConcurrentProducersAndWorkers) {
   std::atomic<int> total{0};
 
   std::vector<std::thread> workers;
+  workers.reserve(4);
   for (int w = 0; w < 4; ++w) {
     workers.emplace_back([&] {
       while (auto key = queue.get()) {
@@ -161,6 +163,7 @@ TEST(WorkQueue, ConcurrentProducersAndWorkers) {
     });
   }
   std::vector<std::thread> producers;
+  producers.reserve(k_producers);
   for (int p = 0; p < k_producers; ++p) {
     producers.emplace_back([&, p] {
       for (int i = 0; i < k_adds; ++i) {

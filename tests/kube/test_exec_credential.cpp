@@ -168,10 +168,11 @@ TEST_F(ExecCredentialTest, ConcurrentCallersShareOneRun) {
   ExecCredentialProvider provider(config(m_plugin), std::nullopt, options());
   std::vector<std::thread> threads;
   std::vector<std::string> tokens(4);
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    threads.emplace_back([&, i] {
+  threads.reserve(tokens.size());
+  for (auto& slot : tokens) {
+    threads.emplace_back([&provider, &slot] {
       auto credential = provider.credential();
-      tokens[i] = credential.ok() ? credential->token : credential.error().message;
+      slot = credential.ok() ? credential->token : credential.error().message;
     });
   }
   for (std::thread& thread : threads) {

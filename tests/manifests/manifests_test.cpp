@@ -306,13 +306,10 @@ bool same_yaml(const YAML::Node& a, const YAML::Node& b) {
     if (a.size() != b.size()) {
       return false;
     }
-    for (const auto& entry : a) {
+    return std::all_of(a.begin(), a.end(), [&b](const auto& entry) {
       const YAML::Node other = b[entry.first.Scalar()];
-      if (!other || !same_yaml(entry.second, other)) {
-        return false;
-      }
-    }
-    return true;
+      return other && same_yaml(entry.second, other);
+    });
   }
   return true; // both null
 }
@@ -332,8 +329,9 @@ TEST_F(ManifestsKustomize, EveryRenderedObjectHasApiVersionKindAndName) {
     EXPECT_FALSE(name.empty()) << kind << " has no metadata.name";
     const auto slash = api_version.find('/');
     const std::string group = slash == std::string::npos ? std::string() : api_version.substr(0, slash);
-    const std::string identity =
-        group + "/" + kind + "/" + scalar(object["metadata"]["namespace"]) + "/" + name;
+    std::string identity = group;
+    identity.append("/").append(kind).append("/").append(scalar(object["metadata"]["namespace"]));
+    identity.append("/").append(name);
     EXPECT_TRUE(identities.insert(identity).second) << "rendered twice: " << identity;
   }
 }
@@ -456,9 +454,10 @@ TEST_F(ManifestsKustomize, RbacGrantsTheReconcilerExactlyWhatItUses) {
     Grants grants;
     for (const YAML::Node& rule : role["rules"]) {
       for (const auto& group : scalars(rule["apiGroups"])) {
+        const std::string group_prefix = group + "/";
         for (const auto& resource : scalars(rule["resources"])) {
           for (const auto& verb : scalars(rule["verbs"])) {
-            grants[group + "/" + resource].insert(verb);
+            grants[group_prefix + resource].insert(verb);
           }
         }
       }

@@ -137,6 +137,7 @@ std::string describe(const FieldChange& change) {
 
 std::vector<std::string> described(const std::vector<FieldChange>& changes) {
   std::vector<std::string> out;
+  out.reserve(changes.size());
   for (const auto& change : changes) {
     out.push_back(describe(change));
   }
@@ -356,7 +357,7 @@ TEST(DiffBundles, NamedListItemsArePairedByNameSoAnInsertionIsOneChange) {
                      {{"name", "Namespace-b.yaml"}, {"content", "{}"}}}}}}};
   json live = bundle;
   live["spec"]["dependsOn"].erase(1);
-  live["spec"]["resources"][1]["content"] = "{\"kind\":\"Namespace\"}";
+  live["spec"]["resources"][1]["content"] = R"({"kind":"Namespace"})";
   live["spec"]["resources"].push_back({{"name", "Namespace-gone.yaml"}, {"content", "{}"}});
 
   EXPECT_THAT(
@@ -585,13 +586,10 @@ protected:
   std::string kubeconfig;
 };
 
-#define REQUIRE_KUBECTL()                                                                                    \
-  if (kubectl_missing()) {                                                                                   \
-    GTEST_SKIP() << "kubectl is not on PATH";                                                                \
-  }
-
 TEST_F(LivePlan, NothingInTheClusterPlansToAddEveryBundle) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   const CliResult result = kubectl("plan -f " + stack_file(stack_document()) + " --live");
 
   EXPECT_EQ(result.code, 0) << result.err;
@@ -610,7 +608,9 @@ TEST_F(LivePlan, NothingInTheClusterPlansToAddEveryBundle) {
 }
 
 TEST_F(LivePlan, AnotherVersionInTheClusterIsAChangeOldToNew) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   json old_stack = stack_document();
   chart(old_stack, "app")["version"] = "1.2.0";
   apply_rendered(old_stack);
@@ -625,7 +625,9 @@ TEST_F(LivePlan, AnotherVersionInTheClusterIsAChangeOldToNew) {
 }
 
 TEST_F(LivePlan, AHerdBundleOfARemovedChartIsDestroyed) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   json old_stack = stack_document();
   old_stack["spec"]["charts"].push_back(
       {{"name", "old"}, {"repo", "https://charts.example.com"}, {"version", "0.1.0"}});
@@ -642,7 +644,9 @@ TEST_F(LivePlan, AHerdBundleOfARemovedChartIsDestroyed) {
 }
 
 TEST_F(LivePlan, BundlesExactlyAsRenderedAreNoChanges) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   apply_rendered(stack_document());
 
   const CliResult result = kubectl("plan -f " + stack_file(stack_document()) + " --live");
@@ -654,7 +658,9 @@ TEST_F(LivePlan, BundlesExactlyAsRenderedAreNoChanges) {
 }
 
 TEST_F(LivePlan, DetailedExitcodeIsThreeWithChangesAndZeroWithout) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   const std::string file = stack_file(stack_document());
   EXPECT_EQ(kubectl("plan -f " + file + " --live --detailed-exitcode").code, 3);
   EXPECT_EQ(kubectl("plan -f " + file + " --live").code, 0) << "changes alone are a success";
@@ -666,7 +672,9 @@ TEST_F(LivePlan, DetailedExitcodeIsThreeWithChangesAndZeroWithout) {
 }
 
 TEST_F(LivePlan, PlanNameReadsTheStackStoredInTheCluster) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   json stored = stack_document("team-a");
   stored["status"] = {{"phase", "Deployed"}};
   server->put(stored);
@@ -687,7 +695,9 @@ TEST_F(LivePlan, PlanNameReadsTheStackStoredInTheCluster) {
 }
 
 TEST_F(LivePlan, ATargetMatchingNoClusterIsAWarning) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   json stack = stack_document();
   stack["spec"]["targets"] = {{"selector", {{"matchLabels", {{"gpu", "h100"}}}}},
                               {"clusterIds", {"c-m-edge01", "c-m-gone"}}};
@@ -880,7 +890,9 @@ TEST_F(LivePlan, AnInvalidStackIsRefusedWithItsFindings) {
 }
 
 TEST_F(LivePlan, AnUnknownStackIsTheServersNotFound) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   const CliResult result = kubectl("plan nope");
 
   EXPECT_EQ(result.code, 1);
@@ -916,7 +928,9 @@ protected:
 };
 
 TEST_F(LivePlanWithoutFleet, MissingFleetCrdsSayWhatIsMissing) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   const CliResult result = kubectl("plan -f " + stack_file(stack_document()) + " --live");
 
   EXPECT_EQ(result.code, 1);
@@ -936,7 +950,9 @@ protected:
 };
 
 TEST_F(LivePlanWithoutHerd, MissingStackCrdSaysHowToInstallIt) {
-  REQUIRE_KUBECTL();
+  if (kubectl_missing()) {
+    GTEST_SKIP() << "kubectl is not on PATH";
+  }
   const CliResult result = kubectl("plan chat");
 
   EXPECT_EQ(result.code, 1);

@@ -153,14 +153,15 @@ std::string_view trimmed(std::string_view text) {
 // The fenced code blocks, with the indentation of their fence (a block in a list item) removed.
 Readme parse_readme(const std::string& text) {
   const std::vector<std::string> lines = lines_of(text);
+  const std::string unknown_marker = "unknown doctest marker (the markers are " + k_cluster_marker + " and " +
+                                     k_transcript_marker + "FILE TEST -->)";
   Readme readme;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const std::string_view line = trimmed(lines[i]);
     const int number = static_cast<int>(i) + 1;
     if (line.starts_with("<!-- doctest")) {
       if (line != k_cluster_marker && !(line.starts_with(k_transcript_marker) && line.ends_with(" -->"))) {
-        readme.problems.push_back({number, "unknown doctest marker (the markers are " + k_cluster_marker +
-                                               " and " + k_transcript_marker + "FILE TEST -->)"});
+        readme.problems.push_back({number, unknown_marker});
       } else if (i + 1 >= lines.size() || !trimmed(lines[i + 1]).starts_with("```")) {
         readme.problems.push_back({number, "a doctest marker must be on the line just before a fence"});
       }
@@ -284,7 +285,7 @@ std::size_t comment_start(std::string_view line) {
   for (std::size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quote != 0) {
-      quote = c == quote ? 0 : quote;
+      quote = c == quote ? '\0' : quote;
     } else if (c == '\'' || c == '"') {
       quote = c;
     } else if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
@@ -402,6 +403,7 @@ Outcome run_command(const std::string& command,
                                command_option.data(), script.data(),          nullptr};
   std::vector<std::string> variables = environment;
   std::vector<char*> envp;
+  envp.reserve(variables.size() + 1);
   for (auto& variable : variables) {
     envp.push_back(variable.data());
   }
@@ -473,7 +475,7 @@ std::vector<json> yaml_file_documents(const fs::path& file) {
   return documents;
 }
 
-api::ResourceType cluster_scoped_type(std::string group, std::string plural, std::string kind) {
+api::ResourceType cluster_scoped_type(std::string group, std::string plural, const std::string& kind) {
   api::ResourceType type;
   type.group = std::move(group);
   type.version = "v1";
@@ -582,7 +584,7 @@ public:
     m_environment.push_back("PATH=" + bin + ":" + (path != nullptr ? path : "/usr/bin:/bin"));
     m_environment.push_back("HOME=" + m_private.path().string());
     m_environment.push_back("KUBECONFIG=" + kubeconfig.string());
-    m_environment.push_back("NO_COLOR=1");
+    m_environment.emplace_back("NO_COLOR=1");
   }
 
   Outcome run(const std::string& command) const {
@@ -865,7 +867,7 @@ TEST(Readme, EveryShellCommandRunsOrSaysWhyNot) {
     std::optional<Sandbox> sandbox;
     for (const auto& command : commands) {
       std::string to_run = command.command;
-      const auto entry = std::find_if(k_not_run.begin(), k_not_run.end(), [&](const NotRun& not_run) {
+      const auto* const entry = std::find_if(k_not_run.begin(), k_not_run.end(), [&](const NotRun& not_run) {
         return command.command.starts_with(not_run.command_start);
       });
       if (entry != k_not_run.end()) {

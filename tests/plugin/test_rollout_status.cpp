@@ -29,7 +29,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <stdlib.h>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -584,6 +583,7 @@ TEST_F(RolloutStatusCommand, AScriptedRolloutPrintsEachChangeUntilDeployed) {
           "wave 3",
           "  open-webui  -/-  Pending",
           // Pending: every chart line changed
+          // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): the long lines are split at the column limit
           "Waiting for stack \"rag\" rollout to finish: Pending, 0 of 3 charts ready, 0 of 0 deployments "
           "ready...",
           "wave 1",

@@ -66,6 +66,7 @@ TEST(Metrics, ConcurrentIncrementsAreAllCounted) {
   MetricsRegistry registry;
   Counter& counter = registry.counter("herd_total", "Total.");
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&counter] {
       for (int i = 0; i < 10000; ++i) {

@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <stdexcept>
 #include <string>
 
 namespace herd::testing {
@@ -13,7 +14,9 @@ inline std::string ago(std::chrono::seconds age) {
   std::tm parts{};
   gmtime_r(&at, &parts);
   std::array<char, 32> text{};
-  std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
+  if (std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts) == 0) {
+    throw std::runtime_error("the timestamp does not fit its buffer");
+  }
   return text.data();
 }
 

@@ -72,16 +72,16 @@ public:
   PolicyStore policies;
   AdmissionHandler handler{policies};
 
-  json admit(AdmissionEndpoint endpoint, const json& review, int expected_status = 200) {
+  json admit(AdmissionEndpoint endpoint, const json& review, int expected_status = 200) const {
     const AdmissionOutcome outcome = handler.handle(endpoint, review.dump());
     EXPECT_EQ(outcome.http_status, expected_status) << outcome.body;
     return json::parse(outcome.body);
   }
-  json validate(const json& review) { return admit(AdmissionEndpoint::validate, review)["response"]; }
-  json mutate(const json& review) { return admit(AdmissionEndpoint::mutate, review)["response"]; }
+  json validate(const json& review) const { return admit(AdmissionEndpoint::validate, review)["response"]; }
+  json mutate(const json& review) const { return admit(AdmissionEndpoint::mutate, review)["response"]; }
 
   // The object after the mutating webhook's patch, as the apiserver applies it.
-  json mutated(const json& object) {
+  json mutated(const json& object) const {
     const json response = mutate(review_of(object));
     if (!response.contains("patch")) {
       return object;
@@ -89,7 +89,7 @@ public:
     return object.patch(json::parse(decode_base64(response["patch"].get<std::string>())));
   }
 
-  AdmissionOutcome raw(AdmissionEndpoint endpoint, const std::string& body) {
+  AdmissionOutcome raw(AdmissionEndpoint endpoint, const std::string& body) const {
     return handler.handle(endpoint, body);
   }
 };
@@ -267,6 +267,7 @@ TEST_F(AdmissionHandlerTest, ConcurrentValidationsShareABoundedPoolOfLinters) {
   const std::string denied = bad.dump();
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i) {

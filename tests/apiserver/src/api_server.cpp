@@ -16,6 +16,7 @@
 #include <regex>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <sys/socket.h>
 #include <thread>
 #include <utility>
@@ -90,10 +91,10 @@ bool bool_param(const httplib::Request& request, const char* name) {
   }
   static const std::set<std::string> yes = {"1", "t", "T", "TRUE", "true", "True"};
   static const std::set<std::string> no = {"0", "f", "F", "FALSE", "false", "False", ""};
-  if (yes.count(*value) > 0) {
+  if (yes.contains(*value)) {
     return true;
   }
-  if (no.count(*value) > 0) {
+  if (no.contains(*value)) {
     return false;
   }
   throw bad_request(std::string("invalid boolean value for ") + name + ": \"" + *value + "\"");
@@ -122,7 +123,7 @@ bool dry_run(const httplib::Request& request) {
     if (value != "All") {
       throw invalid("meta.k8s.io", "CreateOptions", "",
                     {{"FieldValueNotSupported",
-                      "Unsupported value: \"" + value + "\": supported values: \"All\"", "dryRun"}});
+                      "Unsupported value: \"" + value + R"(": supported values: "All")", "dryRun"}});
     }
     all = true;
   }
@@ -443,7 +444,7 @@ void ApiServer::Impl::handle_api(const httplib::Request& request,
   }
   if ((segments[0] == "api" && segments.size() == 2) || (segments[0] == "apis" && segments.size() == 3)) {
     const std::string group = segments[0] == "api" ? "" : segments[1];
-    const std::string version = segments.back();
+    const std::string& version = segments.back();
     auto resources = discovery_resources(group, version);
     if (resources["resources"].empty()) {
       throw resource_not_found();
@@ -844,8 +845,9 @@ json ApiServer::Impl::openapi_v3_document(const std::string& group, const std::s
         parts.push_back(type.group.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
         start = dot == std::string::npos ? type.group.size() + 1 : dot + 1;
       }
-      for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-        schema_name += *it + ".";
+      std::reverse(parts.begin(), parts.end());
+      for (const auto& part : parts) {
+        schema_name += part + ".";
       }
     }
     schemas[schema_name + type.version + "." + type.kind] = {
@@ -915,7 +917,12 @@ void ApiServer::Impl::handle_admin(const httplib::Request& request,
     return;
   }
   if (path.rfind("/_test/faults/", 0) == 0 && method == "DELETE") {
-    const auto id = std::atoi(path.substr(std::string("/_test/faults/").size()).c_str());
+    const std::string_view given = std::string_view(path).substr(std::string_view("/_test/faults/").size());
+    int id = 0;
+    const auto [end, error] = std::from_chars(given.data(), given.data() + given.size(), id);
+    if (error != std::errc() || end != given.data() + given.size()) {
+      throw bad_request("invalid fault id: \"" + std::string(given) + "\"");
+    }
     const std::lock_guard lock(log_mutex);
     std::erase_if(faults, [id](const ActiveFault& fault) { return fault.id == id; });
     write_json(response, 200, json::object());

@@ -22,7 +22,7 @@ bool server_owned_metadata(const std::string& key) {
                                              "deletionGracePeriodSeconds",
                                              "managedFields",
                                              "selfLink"};
-  return keys.count(key) > 0;
+  return keys.contains(key);
 }
 
 // Depth is bounded: objects reaching here were checked against kMaxDepth.
@@ -37,8 +37,8 @@ void collect(const json& node, FieldPath& path, FieldSet& out) {
   }
 }
 
-bool is_prefix(const FieldPath& prefix, const FieldPath& path) {
-  return prefix.size() <= path.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
+bool is_prefix(const FieldPath& prefix, const FieldPath& full) {
+  return prefix.size() <= full.size() && std::equal(prefix.begin(), prefix.end(), full.begin());
 }
 
 // Merges `config` into `target`: maps key by key, everything else replaced.
@@ -241,7 +241,7 @@ json merge_apply(const json& live_in,
   if (own != nullptr) {
     std::vector<FieldPath> dropped;
     for (const auto& path : own->fields) {
-      if (applied.count(path) == 0) {
+      if (!applied.contains(path)) {
         dropped.push_back(path);
       }
     }

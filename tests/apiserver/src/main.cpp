@@ -8,9 +8,12 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <exception>
 #include <iostream>
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   herd::test_apiserver::Options options;
   CLI::App app{"A test Kubernetes API server (in memory) for Herd's tests"};
   app.add_option("--port", options.port, "Port to listen on (0: any free port)");
@@ -37,15 +40,21 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr); // every thread started below inherits the mask
 
   herd::test_apiserver::ApiServer server(options);
-  try {
-    server.start();
-  } catch (const std::exception& error) {
-    std::cerr << "herd-test-apiserver: " << error.what() << "\n";
-    return 1;
-  }
+  server.start();
   std::cout << "listening on " << server.url() << " port=" << server.port() << std::endl;
   int received = 0;
   sigwait(&signals, &received);
   server.stop();
   return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "herd-test-apiserver: " << error.what() << "\n";
+    return 1;
+  }
 }

@@ -262,7 +262,7 @@ bool FieldSelector::matches(const json& object) const {
   for (const auto& term : m_terms) {
     std::string actual;
     const auto& metadata = object.contains("metadata") ? object["metadata"] : json::object();
-    const auto key = term.field == "metadata.name" ? "name" : "namespace";
+    const char* const key = term.field == "metadata.name" ? "name" : "namespace";
     if (metadata.is_object() && metadata.contains(key) && metadata[key].is_string()) {
       actual = metadata[key].get<std::string>();
     }

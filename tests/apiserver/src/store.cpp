@@ -14,6 +14,7 @@
 #include <ranges>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 namespace herd::test_apiserver {
@@ -350,7 +351,7 @@ template <typename Objects> auto in_scope(Objects& objects, const std::string& s
   const auto last = std::find_if(first, objects.end(), [&scope](const auto& item) {
     return item.first.compare(0, scope.size(), scope) != 0;
   });
-  return EntryRun<decltype(first)>{first, last};
+  return EntryRun<std::remove_const_t<decltype(first)>>{first, last};
 }
 
 void check_depth(const ResourceType& type, const std::string& name, const json& object) {
@@ -549,6 +550,13 @@ std::string expired_continue_message() {
          "up in the list.";
 }
 
+// etcd3 handleCompactedErrorForPaging: 410 with a token that continues inconsistently (rv -1).
+ApiError expired_continue(const std::string& start) {
+  ApiError error = expired(expired_continue_message());
+  error.set_metadata(json{{"continue", encode_continue(-1, start)}});
+  return error;
+}
+
 ApiError list_options_invalid(const std::string& field, const std::string& message) {
   return invalid("meta.k8s.io", "ListOptions", "", {{"FieldValueForbidden", message, field}});
 }
@@ -565,7 +573,7 @@ Response Store::list(const ResourceType& type, const std::string& ns, const List
     if (match != "Exact" && match != "NotOlderThan") {
       throw invalid("meta.k8s.io", "ListOptions", "",
                     {{"FieldValueNotSupported",
-                      "Unsupported value: \"" + match + "\": supported values: \"Exact\", \"NotOlderThan\"",
+                      "Unsupported value: \"" + match + R"(": supported values: "Exact", "NotOlderThan")",
                       "resourceVersionMatch"}});
     }
     if (!rv_given) {
@@ -580,7 +588,7 @@ Response Store::list(const ResourceType& type, const std::string& ns, const List
     if (match == "Exact" && *options.resource_version == "0") {
       throw list_options_invalid(
           "resourceVersionMatch",
-          "Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
+          R"(Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0")");
     }
   }
 
@@ -604,10 +612,7 @@ Response Store::list(const ResourceType& type, const std::string& ns, const List
     }
     if (token_rv >= 0) {
       if (static_cast<std::uint64_t>(token_rv) < m_floor) {
-        // etcd3 handleCompactedErrorForPaging: 410 with a token that continues inconsistently (rv -1).
-        ApiError error = expired(expired_continue_message());
-        error.set_metadata(json{{"continue", encode_continue(-1, start)}});
-        throw error;
+        throw expired_continue(start);
       }
       exact = true;
       snapshot = static_cast<std::uint64_t>(token_rv);
@@ -863,7 +868,7 @@ json Store::prepare_update(const ResourceType& type, const json& current, json i
 }
 
 Response Store::finish_update(std::size_t index,
-                              const std::string& k,
+                              const std::string& key,
                               json updated,
                               FieldOwnership ownership,
                               bool track_fields,
@@ -871,7 +876,7 @@ Response Store::finish_update(std::size_t index,
                               bool status,
                               const WriteOptions& options) {
   const auto& type = m_types[index];
-  const json& old = m_objects[index].at(k).object;
+  const json& old = m_objects[index].at(key).object;
   const auto name = meta_string(old, "name");
   if (being_deleted(old)) {
     const auto before = finalizers_of(old);
@@ -908,22 +913,23 @@ Response Store::finish_update(std::size_t index,
   }
   if (being_deleted(old) && finalizers_of(updated).empty()) {
     if (is_namespace_type(type)) {
-      commit(index, k, Entry{std::move(updated), std::move(ownership)}, verb, subresource,
+      commit(index, key, Entry{std::move(updated), std::move(ownership)}, verb, subresource,
              options.field_manager);
-      json out = m_objects[index].at(k).object;
+      json out = m_objects[index].at(key).object;
       finish_namespace_deletions(verb);
       return {200, out};
     }
     // The last finalizer is gone: the store deletes the object instead of writing it.
     json deleted = old;
     const auto uid = meta_string(old, "uid");
-    const auto rv = commit(index, k, std::nullopt, verb, subresource, options.field_manager);
+    const auto rv = commit(index, key, std::nullopt, verb, subresource, options.field_manager);
     deleted["metadata"]["resourceVersion"] = std::to_string(rv);
     finish_namespace_deletions(verb);
     return {200, type.return_deleted_object ? deleted : success_status(type, name, uid)};
   }
-  commit(index, k, Entry{std::move(updated), std::move(ownership)}, verb, subresource, options.field_manager);
-  return {200, m_objects[index].at(k).object};
+  commit(index, key, Entry{std::move(updated), std::move(ownership)}, verb, subresource,
+         options.field_manager);
+  return {200, m_objects[index].at(key).object};
 }
 
 Response Store::update(const ResourceType& type,
@@ -1105,12 +1111,12 @@ void Store::finish_namespace_deletions(const std::string& verb) {
 }
 
 Response Store::delete_locked(std::size_t index,
-                              const std::string& k,
+                              const std::string& key,
                               const DeleteOptions& options,
                               const std::string& verb) {
   const auto& type = m_types[index];
-  auto* entry = find_entry(index, k);
-  const auto name = type.namespaced ? k.substr(k.find('/') + 1) : k;
+  auto* entry = find_entry(index, key);
+  const auto name = type.namespaced ? key.substr(key.find('/') + 1) : key;
   if (entry == nullptr) {
     throw not_found(type, name);
   }
@@ -1141,8 +1147,8 @@ Response Store::delete_locked(std::size_t index,
     if (options.dry_run) {
       return {200, updated};
     }
-    commit(index, k, Entry{std::move(updated), entry->ownership}, verb, "", "");
-    json out = m_objects[index].at(k).object;
+    commit(index, key, Entry{std::move(updated), entry->ownership}, verb, "", "");
+    json out = m_objects[index].at(key).object;
     if (namespace_type) {
       // The namespace controller deletes everything inside, then the namespace goes (once its finalizers are
       // gone and nothing is left inside).
@@ -1167,7 +1173,7 @@ Response Store::delete_locked(std::size_t index,
     return {200, type.return_deleted_object ? object : success_status(type, name, uid)};
   }
   json deleted = object;
-  const auto new_rv = commit(index, k, std::nullopt, verb, "", "");
+  const auto new_rv = commit(index, key, std::nullopt, verb, "", "");
   deleted["metadata"]["resourceVersion"] = std::to_string(new_rv);
   finish_namespace_deletions(verb);
   return {200, type.return_deleted_object ? deleted : success_status(type, name, uid)};
@@ -1224,7 +1230,7 @@ namespace {
 
 std::string event_line(const char* type, const json& object) {
   // {"object":...,"type":...}: the object is serialized in place, not copied into an event first.
-  return "{\"object\":" + object.dump(-1, ' ', false, json::error_handler_t::replace) + ",\"type\":\"" +
+  return R"({"object":)" + object.dump(-1, ' ', false, json::error_handler_t::replace) + R"(,"type":")" +
          type + "\"}\n";
 }
 

@@ -175,7 +175,7 @@ private:
                        const std::string& verb,
                        const std::string& subresource,
                        const std::string& manager);
-  nlohmann::json create_locked(std::size_t type,
+  nlohmann::json create_locked(std::size_t index,
                                const std::string& ns,
                                nlohmann::json object,
                                FieldOwnership ownership,
@@ -187,7 +187,7 @@ private:
                                 const nlohmann::json& current,
                                 nlohmann::json incoming,
                                 bool status) const;
-  Response finish_update(std::size_t type,
+  Response finish_update(std::size_t index,
                          const std::string& key,
                          nlohmann::json updated,
                          FieldOwnership ownership,
@@ -195,7 +195,7 @@ private:
                          const std::string& verb,
                          bool status,
                          const WriteOptions& options);
-  Response delete_locked(std::size_t type,
+  Response delete_locked(std::size_t index,
                          const std::string& key,
                          const DeleteOptions& options,
                          const std::string& verb);

@@ -37,14 +37,14 @@ std::string human_duration(long long seconds) {
     return text(hours, "h");
   }
   const long long days = hours / 24;
-  if (hours < 24 * 8) {
+  if (hours < 24LL * 8) {
     return two(days, "d", hours % 24, "h");
   }
-  if (hours < 24 * 365 * 2) {
+  if (hours < 24LL * 365 * 2) {
     return text(days, "d");
   }
   const long long years = days / 365;
-  if (hours < 24 * 365 * 8) {
+  if (hours < 24LL * 365 * 8) {
     return two(years, "y", days % 365, "d");
   }
   return text(years, "y");

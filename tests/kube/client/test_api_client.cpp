@@ -321,6 +321,7 @@ TEST_F(ApiClientTest, ASlowAnswerTimesOut) {
 
 TEST_F(ApiClientTest, ManyThreadsShareOneClient) {
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::atomic<int> failures{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {

@@ -34,8 +34,8 @@ using ::testing::HasSubstr;
 // ("Basic ...") is set and not sent.
 class ConnectProxy {
 public:
-  explicit ConnectProxy(std::string credentials = {}) : m_credentials(std::move(credentials)) {
-    m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  explicit ConnectProxy(std::string credentials = {})
+      : m_credentials(std::move(credentials)), m_listener(::socket(AF_INET, SOCK_STREAM, 0)) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
